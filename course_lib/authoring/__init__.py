@@ -1,0 +1,1 @@
+"""Maintainer tools: notebook editions, drift check, builds. Learners never need these."""

@@ -1,0 +1,1 @@
+"""Teaching-sized neural-network building blocks (chapters 01–05 and 09)."""

@@ -1,0 +1,1 @@
+"""Text front end for speech: cleaners, numbers, symbols (chapter 08)."""

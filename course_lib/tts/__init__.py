@@ -1,0 +1,1 @@
+"""Text-to-speech models: Tacotron 2, WaveNet, WaveGlow, the pipeline (chapters 10–16)."""

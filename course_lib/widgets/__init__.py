@@ -1,0 +1,1 @@
+"""Interactive ipywidgets + matplotlib explorers used in the notebooks."""
