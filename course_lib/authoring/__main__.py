@@ -1,0 +1,115 @@
+"""Maintainer command line: ``python -m course_lib.authoring {build,check,workspace,execute}``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from course_lib.authoring import drift, editions, notebooks, workspace
+from course_lib.settings import ROOT
+
+
+def _sources(names: list[str]) -> list[Path]:
+    if not names:
+        return notebooks.sources()
+    paths = [Path(n) if Path(n).exists() else notebooks.NOTEBOOKS / n for n in names]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"error: no such chapter source: {', '.join(missing)}")
+    return paths
+
+
+def cmd_build(args) -> int:
+    built = editions.build(_sources(args.notebooks), Path(args.out))
+    print(f"built {len(built['instructor'])} instructor and {len(built['student'])} student notebooks in {args.out}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from course_lib.authoring.execute import CellExecutionError, execute
+
+    failed = False
+    for source in _sources(args.notebooks):
+        problems = []
+        instructor = editions.instructor_edition(source)
+        student = editions.student_edition(source)
+        problems += drift.drift(instructor)
+        problems += [f"solution text leaks into the student edition: {line!r}" for line in editions.leaked_solutions(instructor, student)]
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                _, seconds = execute(instructor, Path(tmp))
+                print(f"{source.name}: instructor edition ran in {seconds:.1f} s (quick={os.environ.get('COURSE_QUICK', '0')})")
+            except CellExecutionError as err:
+                problems.append(f"instructor edition failed:\n{str(err)[-3000:]}")
+            _, seconds = execute(student, Path(tmp), allow_errors=True)
+            print(f"{source.name}: student edition ran in {seconds:.1f} s")
+            problems += editions.student_run_problems(student)
+        for problem in problems:
+            print(f"{source.name}: {problem}", file=sys.stderr)
+        failed |= bool(problems)
+        if not problems:
+            print(f"{source.name}: ok")
+    return 1 if failed else 0
+
+
+def cmd_workspace(args) -> int:
+    copied, kept = workspace.sync(Path(args.editions), Path(args.to))
+    print(f"workspace {args.to}: {len(copied)} new notebook(s) copied, {len(kept)} of yours left untouched")
+    return 0
+
+
+def _execute_one(pair):
+    from course_lib.authoring.execute import execute_file
+
+    source, target = pair
+    return target.name, execute_file(source, target)
+
+
+def cmd_execute(args) -> int:
+    src, out = Path(args.editions), Path(args.out)
+    todo = []
+    for nb in sorted(src.glob("*.ipynb")):
+        target = out / nb.name
+        if args.force or not target.exists() or target.stat().st_mtime < nb.stat().st_mtime:
+            todo.append((nb, target))
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name, seconds in pool.map(_execute_one, todo):
+            print(f"executed {name} in {seconds:.1f} s")
+    print(f"{len(todo)} executed, {len(list(src.glob('*.ipynb'))) - len(todo)} up to date in {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.authoring", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="build instructor and student .ipynb editions")
+    p.add_argument("notebooks", nargs="*", help="chapter sources (default: all)")
+    p.add_argument("--out", default=str(ROOT / "build" / "editions"))
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("check", help="validate, execute both editions and check drift of chapters")
+    p.add_argument("notebooks", nargs="*")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("workspace", help="copy student notebooks into the workspace, never overwriting")
+    p.add_argument("--editions", default=str(ROOT / "build" / "editions" / "student"))
+    p.add_argument("--to", default=str(ROOT / "workspace"))
+    p.set_defaults(func=cmd_workspace)
+    p = sub.add_parser("execute", help="execute instructor notebooks for the book (outputs kept)")
+    p.add_argument("--editions", default=str(ROOT / "build" / "editions" / "instructor"))
+    p.add_argument("--out", default=str(ROOT / "build" / "executed"))
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_execute)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except notebooks.AuthoringError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
