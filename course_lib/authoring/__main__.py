@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_workspace)
     p = sub.add_parser("execute", help="execute instructor notebooks for the book (outputs kept)")
     p.add_argument("--editions", default=str(ROOT / "build" / "editions" / "instructor"))
-    p.add_argument("--out", default=str(ROOT / "build" / "executed"))
+    p.add_argument("--out", default=str(ROOT / "build" / "executed" / "instructor"))
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_execute)

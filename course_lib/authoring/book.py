@@ -1,0 +1,92 @@
+"""Assemble and build the Jupyter Book site: ``python -m course_lib.authoring.book``.
+
+Copies ``book/`` and the executed instructor notebooks into ``build/book/``, writes the table of
+contents from the chapter sources (so a new chapter appears by existing), hides exercise
+solutions behind a toggle, ships MathJax locally, and runs ``jupyter-book build`` offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from course_lib.authoring.editions import write
+from course_lib.authoring.notebooks import EXERCISE, sources, tags
+from course_lib.settings import ROOT
+
+PARTS = [
+    ("Part I — Neural networks from scratch", ("01", "02", "03", "04", "05", "06")),
+    ("Part II — Sound and text", ("07", "08")),
+    ("Part III — Attention and Tacotron 2", ("09", "10", "11")),
+    ("Part IV — Vocoders: WaveNet and WaveGlow", ("12", "13", "14")),
+    ("Part V — Speech end to end", ("15", "16")),
+]
+EXTRA_PAGES = ("glossary", "bibliography")
+
+
+def _mathjax_dir() -> Path:
+    import importlib.metadata as md
+
+    dist = md.distribution("sphinx-mathjax-offline")
+    for file in dist.files or []:
+        if str(file).endswith("static/mathjax/tex-chtml.js"):
+            return Path(dist.locate_file(file)).parent
+    raise FileNotFoundError("MathJax from sphinx-mathjax-offline not found; run `make setup`")
+
+
+def toc(chapters: list[str], extra: list[str]) -> str:
+    """The _toc.yml text for the chapters present (names without suffix)."""
+    by_number = {name.split("_", 1)[0]: name for name in chapters}
+    lines = ["format: jb-book", f"root: notebooks/{by_number['00']}", "parts:"]
+    for caption, numbers in PARTS:
+        present = [by_number[n] for n in numbers if n in by_number]
+        if present:
+            lines += [f"  - caption: {caption}", "    chapters:"] + [f"      - file: notebooks/{c}" for c in present]
+    appendices = [f"notebooks/{by_number[n]}" for n in sorted(by_number) if n.isalpha()] + extra
+    if appendices:
+        lines += ["  - caption: Appendices", "    chapters:"] + [f"      - file: {a}" for a in appendices]
+    return "\n".join(lines) + "\n"
+
+
+def assemble(executed: Path, out: Path) -> Path:
+    """Lay out ``out`` (a Jupyter Book source folder) and return it."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(ROOT / "book", out, ignore=shutil.ignore_patterns("_build"))
+    chapters = []
+    for source in sources():
+        notebook = executed / (source.stem + ".ipynb")
+        if not notebook.exists():
+            raise FileNotFoundError(f"{notebook} is missing: execute the notebooks first (make book does)")
+        nb = nbformat.read(notebook, as_version=4)
+        for cell in nb.cells:
+            if EXERCISE in tags(cell):
+                cell.metadata["tags"] = sorted(tags(cell) | {"hide-input"})
+        write(nb, out / "notebooks" / notebook.name)
+        chapters.append(source.stem)
+    extra = [page for page in EXTRA_PAGES if (out / f"{page}.md").exists()]
+    (out / "_toc.yml").write_text(toc(chapters, extra))
+    shutil.copytree(_mathjax_dir(), out / "_static" / "mathjax")
+    return out
+
+
+def build(executed: Path = ROOT / "build" / "executed" / "instructor", out: Path = ROOT / "build" / "book") -> Path:
+    """Assemble and build; return the HTML folder. Raises CalledProcessError on a failed build."""
+    assemble(executed, out)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(jb), "build", str(out), "--warningiserror", "--keep-going", "-q"], check=True)
+    return out / "_build" / "html"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--executed", default=str(ROOT / "build" / "executed" / "instructor"))
+    parser.add_argument("--out", default=str(ROOT / "build" / "book"))
+    args = parser.parse_args()
+    html = build(Path(args.executed), Path(args.out))
+    print(f"book built: {html / 'index.html'}")
