@@ -83,6 +83,7 @@ def test_student_edition_stubs_solutions_and_tags_checks(tmp_path):
     assert code[0].metadata["nbgrader"]["solution"] is True
     assert code[1].metadata["nbgrader"]["grade"] is True
     assert student.metadata["course"]["edition"] == "student"
+    assert "jupytext" not in student.metadata, "a built notebook must not ask Lab to pair it with a .md"
     assert editions.leaked_solutions(editions.instructor_edition(path), student) == []
 
 

@@ -1,9 +1,6 @@
 """The Jupyter Book site builds offline from the executed notebooks, with figures and local math."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -14,18 +11,6 @@ from course_lib.settings import ROOT
 
 pytestmark = pytest.mark.book
 EXECUTED = ROOT / "build" / "executed" / "instructor"
-
-
-@pytest.fixture(scope="module")
-def html():
-    stale = [s for s in notebooks.sources() if not (EXECUTED / f"{s.stem}.ipynb").exists()]
-    if stale:  # `make test` executes them under nbval first; alone, execute them here
-        env = dict(os.environ, COURSE_QUICK="1")
-        subprocess.run([sys.executable, "-m", "course_lib.authoring", "build"], check=True, env=env)
-        subprocess.run([sys.executable, "-m", "course_lib.authoring", "execute"], check=True, env=env)
-    from course_lib.authoring.book import build
-
-    return build()
 
 
 def _figures(nb) -> int:

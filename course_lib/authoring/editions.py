@@ -41,6 +41,8 @@ def instructor_edition(path: Path | str) -> nbformat.NotebookNode:
     nb = read(path)
     exercises = validate(nb, path)
     _grade_metadata(nb, exercises, _chapter(path))
+    # A built notebook stands alone: jupytext pairing metadata would make Lab look for the .md
+    nb.metadata.pop("jupytext", None)
     nb.metadata["course"] = {"edition": "instructor", "source": f"notebooks/{path.name}"}
     return nb
 

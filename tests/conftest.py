@@ -1,0 +1,30 @@
+"""Shared fixtures: the built Jupyter Book site (used by the book and browser tests)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from course_lib.authoring import notebooks  # noqa: E402
+
+EXECUTED = ROOT / "build" / "executed" / "instructor"
+
+
+@pytest.fixture(scope="session")
+def html():
+    stale = [s for s in notebooks.sources() if not (EXECUTED / f"{s.stem}.ipynb").exists()]
+    if stale:  # `make test` executes them under nbval first; alone, execute them here
+        env = dict(os.environ, COURSE_QUICK="1")
+        subprocess.run([sys.executable, "-m", "course_lib.authoring", "build"], check=True, env=env)
+        subprocess.run([sys.executable, "-m", "course_lib.authoring", "execute"], check=True, env=env)
+    from course_lib.authoring.book import build
+
+    return build()
+
+
