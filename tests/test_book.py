@@ -44,3 +44,51 @@ def test_math_is_served_locally(html):
 def test_solutions_are_behind_a_toggle(html):
     page = (html / "notebooks" / "01_perceptron.html").read_text(encoding="utf-8")
     assert page.count("tag_hide-input") >= 2
+
+
+def test_both_editions_can_be_downloaded_from_each_chapter(html):
+    page = (html / "notebooks" / "01_perceptron.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"]*_downloads/[^"]+\.ipynb)"', page)
+    assert len(links) == 2, links
+    for href in links:
+        assert (html / "notebooks" / href).resolve().exists()
+    student = next(h for h in links if "student" in h or h.endswith("01_perceptron.ipynb"))
+    assert student
+
+
+def test_no_broken_internal_links(html):
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urlparse
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.links = set(), []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if "id" in attrs:
+                self.ids.add(attrs["id"])
+            for key in ("href", "src"):
+                if attrs.get(key) and tag in ("a", "img", "link", "script"):
+                    self.links.append(attrs[key])
+
+    pages = {}
+    for path in html.rglob("*.html"):
+        parser = Collect()
+        parser.feed(path.read_text(encoding="utf-8"))
+        pages[path.resolve()] = parser
+    broken = []
+    for path, parser in pages.items():
+        for link in parser.links:
+            url = urlparse(link)
+            if url.scheme or link.startswith("//") or link.startswith("mailto:"):
+                continue
+            target = (path.parent / unquote(url.path)).resolve() if url.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{path.name}: {link}")
+            elif url.fragment and target.suffix == ".html" and target in pages and url.fragment not in pages[target].ids:
+                broken.append(f"{path.name}: {link} (no such anchor)")
+    assert not broken, "\n".join(broken[:20])

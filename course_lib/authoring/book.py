@@ -39,6 +39,30 @@ def _mathjax_dir() -> Path:
     raise FileNotFoundError("MathJax from sphinx-mathjax-offline not found; run `make setup`")
 
 
+def _add_downloads(nb, name: str, out: Path) -> None:
+    """Ship both editions with the page and link them under the chapter title."""
+    links = []
+    for edition in ("student", "instructor"):
+        built = ROOT / "build" / "editions" / edition / name
+        if built.exists():
+            target = out / "downloads" / edition / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(built, target)
+            links.append(f"{{download}}`{edition} edition <../downloads/{edition}/{name}>`")
+    if links:
+        cell = nbformat.v4.new_markdown_cell("Download this chapter: " + " · ".join(links))
+        cell.metadata["tags"] = ["downloads"]
+        title = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), -1)
+        if title >= 0:  # split the title off its cell so the links sit right under it
+            head, _, rest = nb.cells[title].source.lstrip().partition("\n")
+            nb.cells[title].source = head
+            nb.cells.insert(title + 1, cell)
+            if rest.strip():
+                nb.cells.insert(title + 2, nbformat.v4.new_markdown_cell(rest))
+        else:
+            nb.cells.insert(0, cell)
+
+
 def toc(chapters: list[str], extra: list[str]) -> str:
     """The _toc.yml text for the chapters present (names without suffix)."""
     by_number = {name.split("_", 1)[0]: name for name in chapters}
@@ -64,6 +88,7 @@ def assemble(executed: Path, out: Path) -> Path:
         if not notebook.exists():
             raise FileNotFoundError(f"{notebook} is missing: execute the notebooks first (make book does)")
         nb = nbformat.read(notebook, as_version=4)
+        _add_downloads(nb, notebook.name, out)
         for cell in nb.cells:
             if EXERCISE in tags(cell):
                 cell.metadata["tags"] = sorted(tags(cell) | {"hide-input"})
