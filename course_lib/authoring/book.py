@@ -63,6 +63,19 @@ def _add_downloads(nb, name: str, out: Path) -> None:
             nb.cells.insert(0, cell)
 
 
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = "*Interactive widget: open this chapter in JupyterLab (`make lab`) to use it.*"
+
+
+def _static_widgets(nb) -> None:
+    """A static page cannot run a widget: say so where the widget would be."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if WIDGET_MIME in out.get("data", {}):
+                out["data"] = {"text/markdown": WIDGET_NOTE, "text/plain": WIDGET_NOTE}
+
+
 def toc(chapters: list[str], extra: list[str]) -> str:
     """The _toc.yml text for the chapters present (names without suffix)."""
     by_number = {name.split("_", 1)[0]: name for name in chapters}
@@ -89,6 +102,7 @@ def assemble(executed: Path, out: Path) -> Path:
             raise FileNotFoundError(f"{notebook} is missing: execute the notebooks first (make book does)")
         nb = nbformat.read(notebook, as_version=4)
         _add_downloads(nb, notebook.name, out)
+        _static_widgets(nb)
         for cell in nb.cells:
             if EXERCISE in tags(cell):
                 cell.metadata["tags"] = sorted(tags(cell) | {"hide-input"})
@@ -96,7 +110,9 @@ def assemble(executed: Path, out: Path) -> Path:
         chapters.append(source.stem)
     extra = [page for page in EXTRA_PAGES if (out / f"{page}.md").exists()]
     (out / "_toc.yml").write_text(toc(chapters, extra))
-    shutil.copytree(_mathjax_dir(), out / "_static" / "mathjax")
+    # Not under _static/: Jupyter Book adds every .js found there to every page, and MathJax's
+    # components must be loaded on demand by its own loader.
+    shutil.copytree(_mathjax_dir(), out / "_mathjax" / "mathjax")
     return out
 
 
