@@ -46,7 +46,7 @@ def pick(full: T, quick: T) -> T:
     return quick if QUICK else full
 
 
-def seed_everything(seed: int = 0) -> int:
+def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and PyTorch so that the same seed gives the same numbers on a CPU."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -55,9 +55,8 @@ def seed_everything(seed: int = 0) -> int:
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a course dependency
-        return seed
+        return
     torch.manual_seed(seed)
-    return seed
 
 
 def device(prefer: str | None = None):
