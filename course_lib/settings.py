@@ -34,6 +34,23 @@ def _read_quick() -> bool:
 #: True when the course runs in quick mode (``COURSE_QUICK=1``).
 QUICK: bool = _read_quick()
 
+def _read_threads() -> int | None:
+    raw = os.environ.get("COURSE_THREADS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"COURSE_THREADS={raw!r} must be a positive whole number of CPU threads.")
+    return int(raw)
+
+
+#: CPU threads for torch (``COURSE_THREADS``); CI sets 1 because it runs two notebooks at once
+#: on two cores, and oversubscribed threads make torch many times slower, not faster.
+THREADS: int | None = _read_threads()
+if THREADS is not None:
+    import torch
+
+    torch.set_num_threads(THREADS)
+
 #: The repository root (the folder holding ``course_lib/`` and ``assets/``).
 ROOT: Path = Path(__file__).resolve().parent.parent
 

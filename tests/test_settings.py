@@ -94,3 +94,13 @@ def test_truncated_checkpoint_is_reported(tmp_path):
     path.write_bytes(path.read_bytes()[:50])
     with pytest.raises(ValueError, match="corrupt, truncated"):
         load_checkpoint(path)
+
+
+def test_threads_setting():
+    env = dict(os.environ, COURSE_THREADS="1")
+    code = "import torch; from course_lib import settings; print(settings.THREADS, torch.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "1"]
+    env["COURSE_THREADS"] = "zero"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "COURSE_THREADS='zero' must be a positive whole number" in out.stderr
