@@ -1,0 +1,28 @@
+"""Audio for the course (chapter 07): files, preprocessing, STFT, mel spectrograms, Griffin-Lim.
+
+Everything Tacotron 2 and WaveGlow need comes from here with one :class:`AudioConfig`, so the
+acoustic model and the vocoder always agree on the mel spectrogram.
+"""
+
+from .config import AudioConfig, config_problem
+from .griffinlim import griffin_lim, griffin_lim_from_scratch, mel_to_audio, spectral_convergence
+from .io import MAX_DURATION, load_audio, save_audio
+from .mel import (dynamic_range_compression, dynamic_range_decompression, hz_to_mel, mel_filterbank,
+                  mel_spectrogram, mel_to_hz, mel_to_linear)
+from .preprocess import (clipped_fraction, de_emphasis, loudness_normalize, peak, peak_normalize,
+                         pre_emphasis, resample, rms_db, to_mono)
+from .synth import FORMANTS, chirp, sine, vowel
+from .stft import (WINDOWS, frame_signal, istft, istft_from_scratch, magnitude, padded_window, single_threaded, stft,
+                   stft_from_scratch, window)
+
+__all__ = [
+    "AudioConfig", "config_problem", "MAX_DURATION",
+    "load_audio", "save_audio",
+    "to_mono", "resample", "peak", "rms_db", "peak_normalize", "loudness_normalize",
+    "pre_emphasis", "de_emphasis", "clipped_fraction",
+    "WINDOWS", "window", "padded_window", "single_threaded", "frame_signal", "stft_from_scratch", "istft_from_scratch", "stft", "istft", "magnitude",
+    "hz_to_mel", "mel_to_hz", "mel_filterbank", "dynamic_range_compression", "dynamic_range_decompression",
+    "mel_spectrogram", "mel_to_linear",
+    "griffin_lim", "griffin_lim_from_scratch", "mel_to_audio", "spectral_convergence",
+    "sine", "chirp", "vowel", "FORMANTS",
+]
