@@ -1,0 +1,74 @@
+"""`make bench`: run every benchmark, print one report and write it to benchmarks/RESULTS.md.
+
+Each benchmark is a script that prints a Markdown table; this runner collects the tables under
+one heading per benchmark, with the machine and the date. Numbers come from this run only —
+compare ratios within one run, since a shared machine is noisy.
+
+    .venv/bin/python benchmarks/run_all.py [--only NAME ...] [--full-notebooks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# (name, script, arguments, what it measures)
+BENCHMARKS = [
+    ("notebooks", "notebooks.py", [], "time and peak memory of every notebook (quick mode)"),
+    ("tacotron2-speed", "bench_tacotron2.py", [], "Tacotron 2 training step, both presets"),
+    ("tacotron2-alignment", "align_tacotron2.py", [], "time for the course Tacotron 2 to align from scratch"),
+    ("waveglow-speed", "bench_waveglow.py", [], "WaveGlow inference and training speed, both presets"),
+    ("vocoder-quality", "vocoder_quality.py", [], "WaveGlow vs Griffin-Lim: PESQ, STOI, log-spectral distance"),
+    ("pipeline", "bench_pipeline.py", [], "text → speech real-time factor and peak memory"),
+]
+
+
+def machine() -> str:
+    import torch
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
+
+
+def run(script: str, args: list[str]) -> tuple[str, float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True)
+    tables = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    body = "\n".join(tables) if tables else proc.stdout.strip()[-2000:]
+    if proc.returncode:
+        body += f"\n\n**failed** (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-1500:]}\n```"
+    return body, time.perf_counter() - start, proc.returncode
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", help="names of benchmarks to run")
+    parser.add_argument("--full-notebooks", action="store_true", help="also time every notebook in full mode (long)")
+    args = parser.parse_args(argv)
+    chosen = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
+    report = [f"# Benchmark results\n\nMeasured {datetime.date.today()} on {machine()} by `make bench`.\n"]
+    failed = 0
+    for name, script, extra, what in chosen:
+        if not (HERE / script).exists():
+            report.append(f"## {name}\n\n{what}: not available yet (`benchmarks/{script}` is missing).\n")
+            continue
+        extra = extra + (["--full"] if name == "notebooks" and args.full_notebooks else [])
+        print(f"running {name} …", flush=True)
+        body, seconds, code = run(script, extra)
+        failed += bool(code)
+        report.append(f"## {name}\n\n{what} (`python benchmarks/{script} {' '.join(extra)}`, {seconds:.0f} s)\n\n{body}\n")
+    text = "\n".join(report)
+    print(text)
+    (HERE / "RESULTS.md").write_text(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
