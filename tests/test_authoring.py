@@ -166,3 +166,24 @@ def test_book_toc_follows_sources():
     assert text.startswith("format: jb-book\nroot: notebooks/00_welcome\n")
     assert text.index("notebooks/01_perceptron") < text.index("notebooks/07_sound") < text.index("notebooks/A_fact_check")
     assert "Part III" not in text and "      - file: glossary" in text
+
+
+def test_book_drops_progress_bars_and_notes_widgets():
+    from course_lib.authoring.book import WIDGET_MIME, WIDGET_NOTE, _static_widgets
+
+    def widget(text):
+        return nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "x"}, "text/plain": text})
+
+    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"})
+    nb = nbformat.v4.new_notebook()
+    plain = nbformat.v4.new_code_cell("explorer")
+    plain.outputs = [widget("VBox(children=(IntSlider(),))"), widget("training:   0%|          | 0/8 [00:00<?, ?it/s]")]
+    figure = nbformat.v4.new_code_cell("plot")
+    figure.metadata["mystnb"] = {"figure": {"caption": "c", "name": "fig-x"}}
+    audio = nbformat.v4.new_output("display_data", data={"text/html": "<audio>", "text/plain": "Audio"})
+    figure.outputs = [widget("VBox()"), image, audio]
+    nb.cells = [plain, figure]
+    _static_widgets(nb)
+    assert [o["data"]["text/markdown"] for o in plain.outputs] == [WIDGET_NOTE]
+    assert nb.cells[1].outputs == [image], "a captioned cell keeps only its figure"
+    assert nb.cells[2].outputs == [audio] and "remove-input" in nb.cells[2].metadata["tags"]

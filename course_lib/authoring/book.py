@@ -8,6 +8,7 @@ solutions behind a toggle, ships MathJax locally, and runs ``jupyter-book build`
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -67,13 +68,38 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "*Interactive widget: open this chapter in JupyterLab (`make lab`) to use it.*"
 
 
+PROGRESS = re.compile(r"\d+%\|.*\|")
+
+
 def _static_widgets(nb) -> None:
-    """A static page cannot run a widget: say so where the widget would be."""
+    """A static page cannot run a widget: drop progress bars, and say where a widget would be.
+
+    myst-nb turns every display output of a captioned cell into a figure with the same name, so
+    such a cell keeps its images and streams, and its other displays (an audio player, say)
+    move to an input-less cell right after it.
+    """
     nb.metadata.pop("widgets", None)
+    cells = []
     for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code":
+            continue
+        captioned = "figure" in cell.get("metadata", {}).get("mystnb", {})
+        kept, moved = [], []
         for out in cell.get("outputs", []):
-            if WIDGET_MIME in out.get("data", {}):
+            data = out.get("data", {})
+            if WIDGET_MIME in data:
+                if captioned or PROGRESS.search(str(data.get("text/plain", ""))):
+                    continue
                 out["data"] = {"text/markdown": WIDGET_NOTE, "text/plain": WIDGET_NOTE}
+            is_figure = any(mime.startswith("image/") for mime in data)
+            (moved if captioned and data and not is_figure else kept).append(out)
+        cell["outputs"] = kept
+        if moved:
+            extra = nbformat.v4.new_code_cell("", outputs=moved)
+            extra.metadata["tags"] = ["remove-input"]
+            cells.append(extra)
+    nb.cells = cells
 
 
 def toc(chapters: list[str], extra: list[str]) -> str:
