@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 # (chapter source, a CSS selector of the widget's slider, how many arrow-key presses move it)
 WIDGET_NOTEBOOKS = [
     ("01_perceptron.md", ".widget-slider", "ArrowLeft"),
+    ("07_sound_as_data.md", ".widget-slider", "ArrowLeft"),  # the spectrogram explorer
 ]
 
 
@@ -39,7 +40,7 @@ def test_widget_reacts_in_real_jupyterlab(tmp_path, source, slider, key):
         _run_all(page)
         handle = page.locator(f"{slider} .noUi-handle").first
         handle.wait_for(timeout=150_000)
-        widget = page.locator(".jp-OutputArea-output .widget-vbox").first
+        widget = page.locator(".jp-OutputArea-output .widget-vbox", has=page.locator(slider)).first
         widget.scroll_into_view_if_needed()
         page.wait_for_timeout(2000)
         before = widget.screenshot(path=str(SCREENSHOTS / f"lab-{stem}-before.png"))
