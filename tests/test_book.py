@@ -94,3 +94,16 @@ def test_no_broken_internal_links(html):
             elif url.fragment and target.suffix == ".html" and target in pages and url.fragment not in pages[target].ids:
                 broken.append(f"{path.name}: {link} (no such anchor)")
     assert not broken, "\n".join(broken[:20])
+
+
+@pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.name)
+def test_every_figure_has_a_caption_and_alt_text(html, source):
+    nb = nbformat.read(EXECUTED / f"{source.stem}.ipynb", as_version=4)
+    missing = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        meta = cell.metadata.get("mystnb", {})
+        if not meta.get("figure", {}).get("caption") or not meta.get("image", {}).get("alt"):
+            missing.append(f"cell {index + 1}: {cell.source.strip().splitlines()[0][:60]}")
+    assert not missing, f"{source.name}: figures without caption or alt text (docs/AUTHORING.md):\n" + "\n".join(missing)

@@ -32,3 +32,12 @@ def test_chapter_has_at_least_two_exercises(path):
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_reference_cells_equal_the_library(path):
     assert drift.drift(notebooks.read(path)) == []
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_colour_maps_read_in_greyscale(path):
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    bad = re.findall(r"""cmap\s*=\s*["'](jet|rainbow|hsv|gist_rainbow|nipy_spectral|Spectral|RdYlGn)["']""", text)
+    assert not bad, f"{path.name} uses colour maps that do not read in greyscale: {bad}; use viridis, magma or cividis"
