@@ -187,3 +187,13 @@ def test_book_drops_progress_bars_and_notes_widgets():
     assert [o["data"]["text/markdown"] for o in plain.outputs] == [WIDGET_NOTE]
     assert nb.cells[1].outputs == [image], "a captioned cell keeps only its figure"
     assert nb.cells[2].outputs == [audio] and "remove-input" in nb.cells[2].metadata["tags"]
+
+
+def test_glossary_links_only_prose_and_only_once():
+    from course_lib.authoring.glossary import link_first_uses
+
+    cells = ["# perceptron\nThe `perceptron` and $margin$ of a perceptron, [margin](x), margin.", "A perceptron again."]
+    first, second = link_first_uses(cells, ["perceptron", "margin"])
+    assert first == ("# perceptron\nThe `perceptron` and $margin$ of a {term}`perceptron <perceptron>`, [margin](x), "
+                     "{term}`margin <margin>`.")
+    assert second == "A perceptron again."

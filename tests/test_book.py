@@ -107,3 +107,10 @@ def test_every_figure_has_a_caption_and_alt_text(html, source):
         if not meta.get("figure", {}).get("caption") or not meta.get("image", {}).get("alt"):
             missing.append(f"cell {index + 1}: {cell.source.strip().splitlines()[0][:60]}")
     assert not missing, f"{source.name}: figures without caption or alt text (docs/AUTHORING.md):\n" + "\n".join(missing)
+
+
+def test_glossary_terms_are_linked_from_first_use(html):
+    page = (html / "notebooks" / "01_perceptron.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="\.\./glossary\.html#term-([^"]+)"', page)
+    assert "perceptron" in links and "margin" in links
+    assert links.count("perceptron") == 1, "only the first use links to the glossary"

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.authoring.editions import write
+from course_lib.authoring.glossary import glossary_terms, link_first_uses
 from course_lib.authoring.notebooks import EXERCISE, sources, tags
 from course_lib.settings import ROOT
 
@@ -122,6 +123,8 @@ def assemble(executed: Path, out: Path) -> Path:
         shutil.rmtree(out)
     shutil.copytree(ROOT / "book", out, ignore=shutil.ignore_patterns("_build"))
     chapters = []
+    glossary = ROOT / "book" / "glossary.md"
+    terms = glossary_terms(glossary) if glossary.exists() else []
     for source in sources():
         notebook = executed / (source.stem + ".ipynb")
         if not notebook.exists():
@@ -129,6 +132,10 @@ def assemble(executed: Path, out: Path) -> Path:
         nb = nbformat.read(notebook, as_version=4)
         _add_downloads(nb, notebook.name, out)
         _static_widgets(nb)
+        if terms:
+            prose = [c for c in nb.cells if c.cell_type == "markdown" and "downloads" not in tags(c)]
+            for cell, text in zip(prose, link_first_uses([c.source for c in prose], terms)):
+                cell.source = text
         for cell in nb.cells:
             if EXERCISE in tags(cell):
                 cell.metadata["tags"] = sorted(tags(cell) | {"hide-input"})
