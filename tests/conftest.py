@@ -12,7 +12,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from course_lib.authoring import notebooks  # noqa: E402
+import torch  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# `make test` runs two pytest workers on two cores: one torch thread each, or they oversubscribe
+# the CPU and small-model tests run 10–60x slower (measured on this machine).
+torch.set_num_threads(1)
 
 # A shared 2-core machine makes wall-clock deadlines flaky: property tests check values, not speed
 # (speed lives in benchmarks/). CI derandomises so a red run can be replayed exactly.

@@ -1,0 +1,128 @@
+"""WaveGlow speed on the CPU: inference samples/s and real-time factor, and training steps/s.
+
+    .venv/bin/python benchmarks/bench_waveglow.py [--threads 2] [--seconds 2] [--json out.json]
+
+Inference vocodes ``--seconds`` of random mel (both presets, random weights: speed does not
+depend on the weights) in three variants: ``reference`` (weight norm recomputed on every call,
+float32 — the computation pattern of NVIDIA's glow.py), ``fused fp32`` (weight norm folded,
+W⁻¹ cached, inference mode) and ``fused bf16`` (the same with the WN coupling networks in
+bfloat16). COURSE.md measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of
+this machine. Real-time factor = compute time / audio duration (< 1 is faster than real time).
+Wall time and process CPU time are both reported: other processes on a shared CPU slow the
+wall-clock numbers down, and the machine's load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
+from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
+
+SAMPLE_RATE = 22050
+NVIDIA_REFERENCE = (10_000, 16_000)  # samples/s, COURSE.md, 2 threads of this CPU
+
+
+def time_infer(models: dict, mel: torch.Tensor, repeats: int) -> dict:
+    """Best wall and CPU time per variant; the variants take turns so that a change in the load of a
+    shared machine hits all of them alike."""
+    for model in models.values():
+        model.infer(mel[:, :, :4])  # warm-up
+    wall = {name: float("inf") for name in models}
+    cpu = dict(wall)
+    for _ in range(repeats):
+        for name, model in models.items():
+            w, c = time.perf_counter(), time.process_time()
+            model.infer(mel, sigma=0.6, generator=torch.Generator().manual_seed(0))
+            wall[name] = min(wall[name], time.perf_counter() - w)
+            cpu[name] = min(cpu[name], time.process_time() - c)
+    n = mel.shape[2] * next(iter(models.values())).config.hop_length
+    return {name: {"samples_per_s": n / wall[name], "rtf": wall[name] / (n / SAMPLE_RATE),
+                   "samples_per_cpu_s": n / cpu[name]} for name in models}
+
+
+def inference(preset: str, seconds: float, repeats: int) -> list[dict]:
+    torch.manual_seed(0)
+    cfg = getattr(WaveGlowConfig, preset)()
+    frames = int(seconds * SAMPLE_RATE / cfg.hop_length)
+    mel = torch.randn(1, cfg.n_mel_channels, frames, generator=torch.Generator().manual_seed(1)) - 5
+    reference = WaveGlow(cfg).eval()
+    models = {"reference (weight norm, fp32)": reference}
+    for name, dtype in (("fused fp32", torch.float32), ("fused bf16", torch.bfloat16)):
+        model = WaveGlow(cfg)
+        model.load_state_dict(reference.state_dict())
+        models[name] = model.prepare_for_inference(dtype)
+    return [{"preset": preset, "variant": name, **row} for name, row in time_infer(models, mel, repeats).items()]
+
+
+def training(preset: str, bf16: bool, steps: int) -> dict:
+    torch.manual_seed(0)
+    cfg = getattr(WaveGlowConfig, preset)()
+    batch = cfg.batch_size if preset == "course" else 1
+    frames = -(-cfg.segment_length // cfg.hop_length)
+    model = WaveGlow(cfg).train()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    mel = torch.randn(batch, cfg.n_mel_channels, frames) - 5
+    audio = 0.1 * torch.randn(batch, cfg.segment_length)
+    times = []
+    for i in range(steps + 1):
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            z, log_s, log_det = model(mel, audio)
+        loss = waveglow_loss(z.float(), [s.float() for s in log_s], log_det)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i:
+            times.append(time.perf_counter() - start)
+    best = min(times)
+    return {"preset": preset, "batch": f"{batch} x {cfg.segment_length}", "bf16": bf16,
+            "steps_per_s": 1 / best, "s_per_step": best}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0, help="audio length vocoded per timing")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train-steps", type=int, default=3)
+    parser.add_argument("--skip-paper-training", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads, load average {os.getloadavg()[0]:.1f}")
+    infer_rows = inference("paper", args.seconds, args.repeats) + inference("course", args.seconds, args.repeats)
+    print(f"\nInference ({args.seconds:g} s of audio at {SAMPLE_RATE} Hz; NVIDIA reference "
+          f"{NVIDIA_REFERENCE[0] // 1000}–{NVIDIA_REFERENCE[1] // 1000} k samples/s)")
+    print(f"{'preset':7} {'variant':31} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
+    for r in infer_rows:
+        print(f"{r['preset']:7} {r['variant']:31} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} {r['samples_per_cpu_s']:14,.0f}")
+    train_rows = [] if args.skip_training else \
+        [training("course", False, args.train_steps), training("course", True, args.train_steps)]
+    if not (args.skip_paper_training or args.skip_training):
+        train_rows.append(training("paper", False, 1))
+    print("\nTraining (forward + backward + Adam)" if train_rows else "")
+    for r in train_rows:
+        print(f"{r['preset']:7} batch {r['batch']:>10} bf16={r['bf16']!s:5} {r['steps_per_s']:6.2f} steps/s "
+              f"({r['s_per_step']:.2f} s/step)")
+    paper_best = max(r["samples_per_s"] for r in infer_rows if r["preset"] == "paper")
+    print(f"\npaper preset, best variant: {paper_best:,.0f} samples/s = "
+          f"{paper_best / NVIDIA_REFERENCE[1]:.1f}–{paper_best / NVIDIA_REFERENCE[0]:.1f}x NVIDIA's reference here")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"threads": args.threads, "load_average": os.getloadavg()[0],
+                                               "inference": infer_rows, "training": train_rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

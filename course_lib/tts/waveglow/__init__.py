@@ -1,0 +1,14 @@
+"""WaveGlow (Prenger, Valle & Catanzaro 2018): config, model, denoiser, training (chapter 14).
+
+``WaveGlowConfig.paper()`` is NVIDIA's published model (87,879,272 parameters, NVIDIA's module
+names); ``WaveGlowConfig.course()`` is the CPU-sized preset of the shipped checkpoint.
+Train with ``python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60``.
+"""
+
+from course_lib.tts.waveglow.checkpoint import load_waveglow
+from course_lib.tts.waveglow.config import WaveGlowConfig
+from course_lib.tts.waveglow.denoiser import Denoiser
+from course_lib.tts.waveglow.model import WN, Invertible1x1Conv, WaveGlow, WNConv1d, waveglow_loss
+
+__all__ = ["WaveGlowConfig", "WaveGlow", "WN", "WNConv1d", "Invertible1x1Conv", "waveglow_loss", "Denoiser",
+           "load_waveglow"]

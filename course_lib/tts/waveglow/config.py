@@ -1,0 +1,81 @@
+"""WaveGlow hyper-parameters: the published NVIDIA configuration and a CPU-sized course preset.
+
+Prenger, Valle & Catanzaro (2018), "WaveGlow: a flow-based generative network for speech
+synthesis", arXiv:1811.00002, Sec. 2–3; numbers of ``paper()`` follow NVIDIA/waveglow's
+``config.json`` (commit 8afb643), the configuration of the published checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class WaveGlowConfig:
+    """Architecture and training numbers of one WaveGlow (same code for both presets)."""
+
+    n_mel_channels: int = 80     # mel bands of the conditioning (AudioConfig.n_mels)
+    hop_length: int = 256        # upsampler stride = samples per mel frame (AudioConfig.hop_length)
+    upsample_kernel: int = 1024  # ConvTranspose1d kernel (4 frames of context in NVIDIA's model)
+    n_flows: int = 12            # steps of flow (1x1 conv + affine coupling)
+    n_group: int = 8             # audio samples squeezed into one vector ("squeeze")
+    n_early_every: int = 4       # emit early outputs every this many flows ...
+    n_early_size: int = 2        # ... this many channels at a time
+    wn_layers: int = 8           # WaveNet-like layers inside each coupling network
+    wn_channels: int = 256       # residual channels of the WN
+    wn_kernel_size: int = 3      # dilated conv kernel (dilation 2**i)
+    # training (NVIDIA: sigma 1.0, lr 1e-4, segment 16000, batch 12 per GPU)
+    sigma: float = 1.0           # std of the Gaussian prior in the training loss
+    learning_rate: float = 1e-4
+    segment_length: int = 16000
+    batch_size: int = 12
+
+    def __post_init__(self) -> None:
+        ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate")}
+        for name, value in ints.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"WaveGlowConfig.{name} must be a positive integer, got {value!r}")
+        if self.n_group % 2:
+            raise ValueError(f"n_group must be even (the coupling splits it in halves), got {self.n_group}")
+        if self.wn_kernel_size % 2 == 0:
+            raise ValueError(f"wn_kernel_size must be odd (centred 'same' padding), got {self.wn_kernel_size}")
+        if self.upsample_kernel < self.hop_length:
+            raise ValueError("upsample_kernel must be >= hop_length so every sample gets a mel frame")
+        if self.remaining_channels() < 2:
+            raise ValueError(
+                f"{self.n_flows} flows emitting {self.n_early_size} channels every {self.n_early_every} "
+                f"leave {self.remaining_channels()} of {self.n_group} channels; keep at least 2"
+            )
+        if self.segment_length % self.n_group:
+            raise ValueError(f"segment_length must be a multiple of n_group={self.n_group}")
+        if not self.sigma > 0 or not self.learning_rate > 0:
+            raise ValueError("sigma and learning_rate must be positive")
+
+    def n_early(self) -> int:
+        """How many times channels are emitted early (before flows 4, 8, ... in the paper)."""
+        return (self.n_flows - 1) // self.n_early_every
+
+    def remaining_channels(self) -> int:
+        """Channels that pass through the last flow (8 - 2*2 = 4 in the paper)."""
+        return self.n_group - self.n_early_size * self.n_early()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "WaveGlowConfig":
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown WaveGlowConfig fields {sorted(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def paper(cls) -> "WaveGlowConfig":
+        """NVIDIA's published WaveGlow: 87,879,272 parameters with weight norm."""
+        return cls()
+
+    @classmethod
+    def course(cls) -> "WaveGlowConfig":
+        """CPU-sized: same squeeze, flows and early outputs; a much thinner WN and upsampler."""
+        return cls(upsample_kernel=512, wn_layers=4, wn_channels=32, learning_rate=5e-4,
+                   segment_length=8192, batch_size=4)

@@ -1,0 +1,294 @@
+"""WaveGlow: a flow from audio to Gaussian noise, conditioned on mel spectrograms.
+
+Prenger, Valle & Catanzaro (2018), arXiv:1811.00002. One step of flow = an invertible 1x1
+convolution (Kingma & Dhariwal 2018, Glow) followed by an affine coupling layer (Dinh et al. 2017)
+whose scale and shift come from ``WN``, a WaveNet-like stack (van den Oord et al. 2016) of
+dilated convolutions with gated units, conditioned on the upsampled mel. Module and parameter
+names follow NVIDIA/waveglow (``upsample``, ``WN.k.{start,end,cond_layer,in_layers.i,
+res_skip_layers.i}``, ``convinv.k.conv``), so its published state dict maps onto this one by name.
+Chapter 14 of the course walks through every piece.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from course_lib.tts.waveglow.config import WaveGlowConfig
+
+
+class WNConv1d(nn.Module):
+    """Conv1d with weight normalisation w = g · v/‖v‖ (Salimans & Kingma 2016).
+
+    Parameters are named ``weight_g`` [out, 1, 1], ``weight_v`` [out, in, k] and ``bias`` like
+    ``torch.nn.utils.weight_norm`` names them in NVIDIA's checkpoint. :meth:`fold` returns the
+    plain ``nn.Conv1d`` with the same function (weight norm is only a re-parametrisation).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, dilation: int = 1):
+        super().__init__()
+        conv = nn.Conv1d(in_channels, out_channels, kernel_size)  # for PyTorch's default init
+        self.weight_v = nn.Parameter(conv.weight.detach().clone())
+        self.weight_g = nn.Parameter(conv.weight.detach().norm(dim=(1, 2), keepdim=True))
+        self.bias = nn.Parameter(conv.bias.detach().clone())
+        self.dilation = dilation
+        self.padding = dilation * (kernel_size - 1) // 2  # 'same' length for odd kernels
+
+    def weight(self) -> torch.Tensor:
+        return self.weight_g * self.weight_v / self.weight_v.norm(dim=(1, 2), keepdim=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv1d(x, self.weight(), self.bias, padding=self.padding, dilation=self.dilation)
+
+    def fold(self) -> nn.Conv1d:
+        out_ch, in_ch, k = self.weight_v.shape
+        conv = nn.Conv1d(in_ch, out_ch, k, padding=self.padding, dilation=self.dilation)
+        with torch.no_grad():
+            conv.weight.copy_(self.weight())
+            conv.bias.copy_(self.bias)
+        return conv.to(self.weight_v.device)
+
+
+class Invertible1x1Conv(nn.Module):
+    """Glow's invertible 1x1 convolution z = W x, log|det| = (batch · time) · log|det W|.
+
+    W starts as a random orthonormal matrix (QR) with det +1, so the step starts volume-preserving.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, kernel_size=1, bias=False)
+        w = torch.linalg.qr(torch.randn(channels, channels))[0]
+        if torch.det(w) < 0:
+            w[:, 0] = -w[:, 0]
+        with torch.no_grad():
+            self.conv.weight.copy_(w[:, :, None])
+        self._w_inverse: torch.Tensor | None = None  # cached by WaveGlow.prepare_for_inference
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        batch, _, time = x.shape  # [batch, channels, time]
+        w = self.conv.weight.squeeze(-1)
+        log_det = batch * time * torch.linalg.slogdet(w)[1]
+        return self.conv(x), log_det
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        w_inv = self._w_inverse
+        if w_inv is None:
+            w_inv = torch.linalg.inv(self.conv.weight.squeeze(-1).double()).to(z.dtype)
+        return F.conv1d(z, w_inv[:, :, None])
+
+
+def gated_activation(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """WaveNet's gated unit tanh(filter) · σ(gate) (van den Oord et al. 2016, eq. 2)."""
+    return torch.tanh(x[:, :channels]) * torch.sigmoid(x[:, channels:])
+
+
+class WN(nn.Module):
+    """The coupling network: WaveNet-like layers that read x_a and the mel, output (shift, log s).
+
+    Not causal: every layer sees both past and future samples (the flow, not WN, is invertible).
+    The last conv ``end`` starts at zero, so each coupling starts as the identity.
+    """
+
+    def __init__(self, n_in_channels: int, n_cond_channels: int, n_layers: int, n_channels: int,
+                 kernel_size: int):
+        super().__init__()
+        self.n_layers, self.n_channels = n_layers, n_channels
+        self.start = WNConv1d(n_in_channels, n_channels)
+        self.end = nn.Conv1d(n_channels, 2 * n_in_channels, 1)
+        nn.init.zeros_(self.end.weight)
+        nn.init.zeros_(self.end.bias)
+        self.cond_layer = WNConv1d(n_cond_channels, 2 * n_channels * n_layers)
+        self.in_layers = nn.ModuleList(
+            WNConv1d(n_channels, 2 * n_channels, kernel_size, dilation=2**i) for i in range(n_layers))
+        self.res_skip_layers = nn.ModuleList(
+            WNConv1d(n_channels, 2 * n_channels if i < n_layers - 1 else n_channels)
+            for i in range(n_layers))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.end.weight.dtype
+
+    def forward(self, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
+        # audio [batch, n_half, time]; spect [batch, n_mel*n_group, time]
+        c = self.n_channels
+        h = self.start(audio)                     # [batch, channels, time]
+        cond = self.cond_layer(spect)             # [batch, 2*channels*layers, time]
+        skip = 0.0
+        for i in range(self.n_layers):
+            acts = gated_activation(self.in_layers[i](h) + cond[:, 2 * c * i:2 * c * (i + 1)], c)
+            res_skip = self.res_skip_layers[i](acts)
+            if i < self.n_layers - 1:
+                h = h + res_skip[:, :c]
+                skip = skip + res_skip[:, c:]
+            else:
+                skip = skip + res_skip
+        return self.end(skip)                     # [batch, 2*n_half, time]: shift b, then log s
+
+
+class WaveGlow(nn.Module):
+    """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio."""
+
+    def __init__(self, config: WaveGlowConfig | None = None):
+        super().__init__()
+        cfg = config or WaveGlowConfig.course()
+        if not isinstance(cfg, WaveGlowConfig):
+            raise TypeError(f"config must be a WaveGlowConfig, got {type(cfg).__name__}")
+        self.config = cfg
+        self.upsample = nn.ConvTranspose1d(cfg.n_mel_channels, cfg.n_mel_channels,
+                                           cfg.upsample_kernel, stride=cfg.hop_length)
+        self.WN = nn.ModuleList()
+        self.convinv = nn.ModuleList()
+        channels = cfg.n_group
+        for k in range(cfg.n_flows):
+            if k % cfg.n_early_every == 0 and k > 0:
+                channels -= cfg.n_early_size
+            self.convinv.append(Invertible1x1Conv(channels))
+            self.WN.append(WN(channels // 2, cfg.n_mel_channels * cfg.n_group, cfg.wn_layers,
+                              cfg.wn_channels, cfg.wn_kernel_size))
+        self.weight_norm_removed = False
+
+    # ---------------------------------------------------------------- shapes and checks
+    def _check_mel(self, mel: torch.Tensor) -> torch.Tensor:
+        if not isinstance(mel, torch.Tensor):
+            raise TypeError(f"mel must be a torch.Tensor [batch, {self.config.n_mel_channels}, frames], "
+                            f"got {type(mel).__name__}; wrap arrays with torch.as_tensor")
+        if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:
+            raise ValueError(f"mel must have shape [batch, {self.config.n_mel_channels}, frames], got "
+                             f"{tuple(mel.shape)}; compute it with course_lib.audio.mel_spectrogram "
+                             "(and add a batch axis with mel[None])")
+        if mel.shape[0] == 0 or mel.shape[2] == 0:
+            raise ValueError(f"mel is empty (shape {tuple(mel.shape)}); need at least one frame")
+        if not torch.isfinite(mel).all():
+            raise ValueError("mel contains NaN or inf; log-mels must be finite (clamp before the log)")
+        return mel.to(self.upsample.weight.dtype)
+
+    def upsample_mel(self, mel: torch.Tensor, n_samples: int) -> torch.Tensor:
+        """Mel frames → one conditioning vector per group of samples: [batch, n_mel*n_group, n/n_group]."""
+        cfg = self.config
+        spect = self.upsample(mel)                                # [batch, n_mel, (frames-1)*hop + kernel]
+        if spect.shape[2] < n_samples:
+            raise ValueError(f"{mel.shape[2]} mel frames cover {spect.shape[2]} samples, fewer than "
+                             f"the {n_samples} audio samples given")
+        spect = spect[:, :, :n_samples]
+        b, m, t = spect.shape
+        spect = spect.view(b, m, t // cfg.n_group, cfg.n_group).permute(0, 1, 3, 2)
+        return spect.reshape(b, m * cfg.n_group, t // cfg.n_group)  # channel = mel_band*n_group + j
+
+    def squeeze(self, audio: torch.Tensor) -> torch.Tensor:
+        """[batch, samples] → [batch, n_group, samples/n_group] (paper Sec. 2.1)."""
+        b, t = audio.shape
+        return audio.view(b, t // self.config.n_group, self.config.n_group).transpose(1, 2)
+
+    # ---------------------------------------------------------------- training direction
+    def forward(self, mel: torch.Tensor, audio: torch.Tensor):
+        """Audio x → z. Returns ``(z [batch, n_group, samples/n_group], log_s_list, log_det_w_list)``."""
+        cfg = self.config
+        mel = self._check_mel(mel)
+        if not isinstance(audio, torch.Tensor) or audio.dim() != 2 or audio.shape[0] != mel.shape[0]:
+            raise ValueError(f"audio must be a tensor [batch={mel.shape[0]}, samples], got "
+                             f"{getattr(audio, 'shape', type(audio).__name__)}")
+        if audio.shape[1] == 0 or audio.shape[1] % cfg.n_group:
+            raise ValueError(f"audio length {audio.shape[1]} must be a positive multiple of n_group={cfg.n_group}")
+        spect = self.upsample_mel(mel, audio.shape[1])
+        x = self.squeeze(audio.to(spect.dtype))                     # [batch, n_group, time]
+        spect_wn = spect.to(self.WN[0].dtype)
+        early, log_s_list, log_det_list = [], [], []
+        for k in range(cfg.n_flows):
+            if k % cfg.n_early_every == 0 and k > 0:
+                early.append(x[:, :cfg.n_early_size])
+                x = x[:, cfg.n_early_size:]
+            x, log_det_w = self.convinv[k](x)
+            n_half = x.shape[1] // 2
+            x_a, x_b = x[:, :n_half], x[:, n_half:]
+            out = self.WN[k](x_a.to(spect_wn.dtype), spect_wn).to(x.dtype)
+            b, log_s = out[:, :n_half], out[:, n_half:]
+            x = torch.cat([x_a, torch.exp(log_s) * x_b + b], dim=1)  # affine coupling
+            log_s_list.append(log_s)
+            log_det_list.append(log_det_w)
+        early.append(x)
+        return torch.cat(early, dim=1), log_s_list, log_det_list
+
+    # ---------------------------------------------------------------- generation direction
+    def inverse(self, mel: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """z [batch, n_group, frames*hop/n_group] → audio [batch, frames*hop] (runs the flow backwards)."""
+        cfg = self.config
+        mel = self._check_mel(mel)
+        n_samples = mel.shape[2] * cfg.hop_length
+        expected = (mel.shape[0], cfg.n_group, n_samples // cfg.n_group)
+        if tuple(z.shape) != expected:
+            raise ValueError(f"z must have shape {expected} for this mel, got {tuple(z.shape)}")
+        spect = self.upsample_mel(mel, n_samples)
+        z = z.to(torch.float32)                                    # the affine algebra stays float32
+        spect_wn = spect.to(self.WN[0].dtype)                      # WN may run in bfloat16 (fast path)
+        n_rest = cfg.remaining_channels()
+        x, pending = z[:, -n_rest:], z[:, :-n_rest]               # late channels first
+        for k in reversed(range(cfg.n_flows)):
+            n_half = x.shape[1] // 2
+            x_a, y_b = x[:, :n_half], x[:, n_half:]
+            out = self.WN[k](x_a.to(spect_wn.dtype), spect_wn).float()
+            b, log_s = out[:, :n_half], out[:, n_half:]
+            x = torch.cat([x_a, (y_b - b) * torch.exp(-log_s)], dim=1)
+            x = self.convinv[k].inverse(x)
+            if k % cfg.n_early_every == 0 and k > 0:
+                x = torch.cat([pending[:, -cfg.n_early_size:], x], dim=1)
+                pending = pending[:, :-cfg.n_early_size]
+        return x.transpose(1, 2).reshape(x.shape[0], -1)       # un-squeeze → [batch, samples]
+
+    def infer(self, mel: torch.Tensor, sigma: float = 0.6, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Mel [batch, n_mel, frames] → audio [batch, frames*hop], z ~ N(0, σ²) (σ = 0: deterministic)."""
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma < 0:
+            raise ValueError(f"sigma must be a finite number >= 0 (0.6 is typical, 0 is deterministic), got {sigma!r}")
+        cfg = self.config
+        mel = self._check_mel(mel)
+        shape = (mel.shape[0], cfg.n_group, mel.shape[2] * cfg.hop_length // cfg.n_group)
+        with torch.inference_mode():
+            z = torch.randn(shape, generator=generator, device=mel.device, dtype=mel.dtype) * sigma
+            return self.inverse(mel, z)
+
+    # ---------------------------------------------------------------- fast inference
+    def remove_weight_norm(self) -> "WaveGlow":
+        """Fold every weight-normalised conv into a plain Conv1d (same function, fewer ops per call)."""
+        for wn in self.WN:
+            wn.start = wn.start.fold()
+            wn.cond_layer = wn.cond_layer.fold()
+            for layers in (wn.in_layers, wn.res_skip_layers):
+                for i, layer in enumerate(layers):
+                    layers[i] = layer.fold()
+        self.weight_norm_removed = True
+        return self
+
+    def prepare_for_inference(self, wn_dtype: torch.dtype = torch.float32) -> "WaveGlow":
+        """eval(), fold weight norm, cache each W⁻¹ (computed in float64), freeze parameters.
+
+        ``wn_dtype=torch.bfloat16`` stores the WN coupling networks (and the upsampler) in bfloat16:
+        their convolutions are ~90 % of the work and run several times faster on CPUs with
+        AVX-512 BF16 / AMX; the invertible algebra (1x1 convs, affine coupling) stays float32.
+        """
+        if wn_dtype not in (torch.float32, torch.bfloat16, torch.float16):
+            raise ValueError(f"wn_dtype must be torch.float32, bfloat16 or float16, got {wn_dtype}")
+        self.eval()
+        if not self.weight_norm_removed:
+            self.remove_weight_norm()
+        self.WN.to(wn_dtype)
+        for conv in self.convinv:
+            w = conv.conv.weight.detach().squeeze(-1).double()
+            conv._w_inverse = torch.linalg.inv(w).to(conv.conv.weight.dtype)
+        for p in self.parameters():
+            p.requires_grad_(False)
+        return self
+
+
+def waveglow_loss(z: torch.Tensor, log_s_list, log_det_w_list, sigma: float = 1.0) -> torch.Tensor:
+    """Negative log-likelihood per audio sample, up to a constant (Prenger et al. 2018, eq. 1–3).
+
+    loss = [Σ z²/(2σ²) − Σ log s − Σ log|det W|] / (batch · n_group · time); the constant
+    ½·log(2πσ²) per sample is left out, as in NVIDIA's WaveGlowLoss.
+    """
+    log_s_total = sum(log_s.sum() for log_s in log_s_list)
+    log_det_total = sum(log_det_w_list)
+    nll = (z * z).sum() / (2 * sigma**2) - log_s_total - log_det_total
+    return nll / z.numel()

@@ -1,0 +1,112 @@
+"""WaveGlow training: segments, dequantisation, resumable atomic checkpoints, export; vocoder metrics."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.tts import vocoder_eval
+from course_lib.tts.waveglow import train as T
+from course_lib.tts.waveglow.checkpoint import load_waveglow, sha256
+from course_lib.tts.waveglow.config import WaveGlowConfig
+from course_lib.tts.waveglow.model import WaveGlow
+
+SMALL = WaveGlowConfig(upsample_kernel=256, n_flows=4, n_early_every=2, wn_layers=2, wn_channels=8,
+                       segment_length=2048, batch_size=2, learning_rate=1e-3)
+
+
+def fake_waves(n=3, seconds=0.6, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * 22050)) / 22050
+    waves = []
+    for i in range(n):
+        w = 0.3 * np.sin(2 * np.pi * (150 + 40 * i) * t) + 0.01 * rng.normal(size=t.shape)
+        w[:2000] = 0.0                                      # digital silence, as in the corpus
+        waves.append(np.round(w * 32768).clip(-32768, 32767).astype(np.float32) / 32768)
+    return waves
+
+
+def test_segments_line_up_with_mel_frames_and_are_dequantised():
+    waves = fake_waves()
+    sampler = T.SegmentSampler(waves, segment_length=2048)
+    mel, audio = sampler.segment(0, 3)
+    assert mel.shape == (80, 8) and audio.shape == (2048,)
+    assert torch.equal(audio, torch.as_tensor(waves[0][3 * 256:3 * 256 + 2048]))
+    assert torch.equal(mel, sampler.mels[0][:, 3:11])
+    mel_b, audio_b = sampler.batch(4, np.random.default_rng(0))
+    assert mel_b.shape == (4, 80, 8) and audio_b.shape == (4, 2048)
+    clean = T.SegmentSampler(waves, 2048).batch(4, np.random.default_rng(0), dequantize=False)[1]
+    noise = audio_b - clean
+    assert 0 < noise.abs().max() <= 0.5 * T.LSB + 1e-9      # ±½ LSB, never more
+    assert (audio_b == 0).float().mean() < 1e-3              # no exact zeros survive
+
+
+def test_short_utterances_are_padded_with_silence():
+    sampler = T.SegmentSampler([np.zeros(3000, np.float32) + 0.1], segment_length=4096)
+    mel, audio = sampler.segment(0, 0)
+    assert audio.shape == (4096,) and float(audio[3500]) == 0.0
+    assert mel.shape == (80, 16) and float(mel[0, -1]) == pytest.approx(np.log(1e-5))
+
+
+@pytest.mark.slow
+def test_train_steps_lower_the_loss_fp32_and_bf16():
+    torch.manual_seed(0)
+    sampler = T.SegmentSampler(fake_waves(), 2048)
+    mel, audio = sampler.batch(2, np.random.default_rng(0))
+    for bf16 in (False, True):
+        model = WaveGlow(SMALL)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        losses = [T.train_step(model, opt, mel, audio, 1.0, bf16=bf16) for _ in range(15)]
+        assert np.isfinite(losses).all() and losses[-1] < losses[0] - 0.3
+
+
+@pytest.mark.slow
+def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    out = tmp_path / "run"
+    first = T.train(out, SMALL, steps=3, n_eval_utts=1, progress=False, command="first")
+    assert first["step"] == 3 and {"val_loss", "pesq", "stoi", "lsd"} <= set(first)
+    assert not list(out.glob("*.tmp"))
+    second = T.train(out, "course", steps=5, n_eval_utts=1, progress=False, command="second")
+    assert second["step"] == 5                                  # resumed, and kept the saved (SMALL) config
+    payload = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert payload["config"] == SMALL.to_dict() and payload["commands"] == ["first", "second"]
+    assert len(payload["history"]) == 2
+
+    target = tmp_path / "assets" / "wg.pt"
+    info = T.export(out, target)
+    assert info["sha256"] == sha256(target) and info["step"] == 5
+    manifest = json.loads((target.parent / "MANIFEST.json").read_text())
+    assert manifest["wg.pt"]["commands"] == ["first", "second"]
+    assert all(v.dtype == torch.float16 for v in torch.load(target, weights_only=True)["model"].values())
+    model = load_waveglow(target)
+    assert model.infer(torch.zeros(1, 80, 4) - 5).shape == (1, 1024)
+
+    with pytest.raises(ValueError, match="budget"):
+        T.train(out)
+
+
+def test_cli_requires_a_budget(capsys):
+    with pytest.raises(SystemExit):
+        T.main(["--out", "x"])
+    assert "--minutes" in capsys.readouterr().err
+
+
+def test_vocoder_metrics_rank_clean_above_noisy():
+    rng = np.random.default_rng(0)
+    t = np.arange(22050) / 22050
+    clean = (0.3 * np.sin(2 * np.pi * 200 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    noisy = clean + 0.05 * rng.normal(size=clean.shape).astype(np.float32)
+    same = vocoder_eval.vocoder_metrics(clean, clean)
+    worse = vocoder_eval.vocoder_metrics(clean, noisy)
+    assert same["lsd"] == pytest.approx(0.0, abs=1e-9) and same["stoi"] > 0.99 and same["pesq"] > 4.0
+    assert worse["lsd"] > 5 and worse["stoi"] < same["stoi"] and worse["pesq"] < 3.0
+    # lengths are cut to the shorter signal (vocoders return whole frames)
+    assert vocoder_eval.log_spectral_distance(clean, np.concatenate([clean, clean[:300]])) == pytest.approx(0, abs=1e-9)
+    with pytest.raises(ValueError, match="NaN"):
+        vocoder_eval.stoi(clean, np.full_like(clean, np.nan))
+    with pytest.raises(ValueError, match="sample_rate"):
+        vocoder_eval.pesq_wb(clean, clean, sample_rate=0)
+    with pytest.raises(ValueError, match="non-empty"):
+        vocoder_eval.log_spectral_distance([], [])
