@@ -1,0 +1,181 @@
+"""Attention for sequence-to-sequence models (chapter 09).
+
+Three ways to score how well a decoder *query* matches each encoder step (the *memory*), all
+followed by a masked softmax over the encoder steps and a weighted sum (the *context*):
+
+- dot-product (Luong et al. 2015; scaled by 1/sqrt(d) as in Vaswani et al. 2017):
+  ``e_j = q·k_j / sqrt(d)``;
+- additive (Bahdanau, Cho & Bengio 2015, eq. 6): ``e_j = vᵀ tanh(W q + U h_j)``;
+- location-sensitive (Chorowski et al. 2015, eq. 8–9): the additive score plus features of the
+  previous alignment, ``e_j = vᵀ tanh(W q + U h_j + V f_j)``, ``f = F * α_prev``. Tacotron 2
+  (Shen et al. 2018) convolves the previous *and* the cumulative weights (2 input channels).
+
+Masks follow one convention everywhere: ``mask`` is ``True`` at **padded** encoder steps, whose
+energies become ``-inf`` so they receive exactly zero weight.
+
+The layer names (``query_layer.linear_layer``, ``location_layer.location_conv.conv``, ...) are
+those of NVIDIA/tacotron2, so its published weights load into :class:`LocationSensitiveAttention`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "padding_mask",
+    "masked_softmax",
+    "dot_product_attention",
+    "LinearNorm",
+    "ConvNorm",
+    "AdditiveAttention",
+    "LocationLayer",
+    "LocationSensitiveAttention",
+]
+
+
+def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """``True`` at padded positions: ``mask[b, t] = t >= lengths[b]``.  # [batch, max_len]"""
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths must be a 1-D tensor [batch], got shape {tuple(lengths.shape)}")
+    if len(lengths) and int(lengths.min()) < 1:
+        raise ValueError(f"every sequence needs at least one step, got lengths {lengths.tolist()}")
+    max_len = int(lengths.max()) if max_len is None else int(max_len)
+    steps = torch.arange(max_len, device=lengths.device)
+    return steps[None, :] >= lengths[:, None]
+
+
+def masked_softmax(energies: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Softmax over the last axis with ``-inf`` at masked (padded) positions."""
+    if mask is not None:
+        if mask.shape != energies.shape:
+            raise ValueError(f"mask {tuple(mask.shape)} does not match energies {tuple(energies.shape)}")
+        if bool(mask.all(dim=-1).any()):
+            raise ValueError("a row of the mask hides every encoder step; each sequence needs length >= 1")
+        energies = energies.masked_fill(mask, float("-inf"))
+    return torch.softmax(energies, dim=-1)
+
+
+def _check_memory(memory: torch.Tensor, mask: torch.Tensor | None) -> None:
+    if memory.dim() != 3:
+        raise ValueError(f"memory must be [batch, time, channels], got shape {tuple(memory.shape)}")
+    if mask is not None and tuple(mask.shape) != tuple(memory.shape[:2]):
+        raise ValueError(f"mask must be [batch, time] = {tuple(memory.shape[:2])}, got {tuple(mask.shape)}")
+
+
+def dot_product_attention(query, keys, values=None, mask=None, scale: bool = True):
+    """Scaled dot-product attention; returns ``(context, weights)``.
+
+    query ``[batch, d]`` (one decoder step) or ``[batch, steps, d]``; keys ``[batch, time, d]``;
+    values ``[batch, time, d_v]`` (default: the keys); mask ``[batch, time]`` True at padding.
+    """
+    _check_memory(keys, mask)
+    values = keys if values is None else values
+    single = query.dim() == 2
+    q = query[:, None, :] if single else query  # [batch, steps, d]
+    if q.shape[-1] != keys.shape[-1]:
+        raise ValueError(f"query has {q.shape[-1]} features but keys have {keys.shape[-1]}; they must match")
+    energies = q @ keys.transpose(1, 2)  # [batch, steps, time]
+    if scale:
+        energies = energies / math.sqrt(q.shape[-1])
+    weights = masked_softmax(energies, None if mask is None else mask[:, None, :].expand_as(energies))
+    context = weights @ values  # [batch, steps, d_v]
+    return (context[:, 0], weights[:, 0]) if single else (context, weights)
+
+
+class LinearNorm(nn.Module):
+    """``nn.Linear`` with Xavier-uniform weights (Glorot & Bengio 2010) scaled by ``w_init_gain``."""
+
+    def __init__(self, in_dim: int, out_dim: int, bias: bool = True, w_init_gain: str = "linear"):
+        super().__init__()
+        self.linear_layer = nn.Linear(in_dim, out_dim, bias=bias)
+        nn.init.xavier_uniform_(self.linear_layer.weight, gain=nn.init.calculate_gain(w_init_gain))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear_layer(x)
+
+
+class ConvNorm(nn.Module):
+    """``nn.Conv1d`` ('same' padding for odd kernels) with Xavier-uniform weights."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, bias: bool = True,
+                 w_init_gain: str = "linear"):
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd to keep the length ('same' padding), got {kernel_size}")
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=(kernel_size - 1) // 2, bias=bias)
+        nn.init.xavier_uniform_(self.conv.weight, gain=nn.init.calculate_gain(w_init_gain))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [batch, channels, time]
+        return self.conv(x)
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau attention: ``e_j = vᵀ tanh(W q + U h_j)`` (Bahdanau et al. 2015, eq. 6)."""
+
+    def __init__(self, query_dim: int, memory_dim: int, attention_dim: int):
+        super().__init__()
+        self.query_layer = LinearNorm(query_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.memory_layer = LinearNorm(memory_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.v = LinearNorm(attention_dim, 1, bias=False)
+
+    def energies(self, query, processed_memory):
+        """query ``[batch, query_dim]``, processed memory ``[batch, time, attention_dim]`` → ``[batch, time]``."""
+        return self.v(torch.tanh(self.query_layer(query)[:, None, :] + processed_memory)).squeeze(-1)
+
+    def forward(self, query, memory, mask=None, processed_memory=None):
+        """Return ``(context [batch, memory_dim], weights [batch, time])``."""
+        _check_memory(memory, mask)
+        if processed_memory is None:
+            processed_memory = self.memory_layer(memory)  # [batch, time, attention_dim]
+        weights = masked_softmax(self.energies(query, processed_memory), mask)
+        context = torch.bmm(weights[:, None, :], memory)[:, 0]  # [batch, memory_dim]
+        return context, weights
+
+
+class LocationLayer(nn.Module):
+    """Location features ``f = F * α`` (Chorowski et al. 2015, eq. 9), projected to attention_dim."""
+
+    def __init__(self, n_filters: int, kernel_size: int, attention_dim: int, in_channels: int = 2):
+        super().__init__()
+        self.location_conv = ConvNorm(in_channels, n_filters, kernel_size, bias=False)
+        self.location_dense = LinearNorm(n_filters, attention_dim, bias=False, w_init_gain="tanh")
+
+    def forward(self, attention_weights_cat: torch.Tensor) -> torch.Tensor:
+        """``[batch, in_channels, time]`` → ``[batch, time, attention_dim]``."""
+        return self.location_dense(self.location_conv(attention_weights_cat).transpose(1, 2))
+
+
+class LocationSensitiveAttention(nn.Module):
+    """Location-sensitive attention as in Tacotron 2 (Chorowski et al. 2015; Shen et al. 2018).
+
+    ``e_j = vᵀ tanh(W q + U h_j + V f_j)`` where ``f`` convolves the previous and the cumulative
+    attention weights. The memory projection ``U h`` is computed once per utterance.
+    """
+
+    def __init__(self, query_dim: int, memory_dim: int, attention_dim: int, n_filters: int,
+                 kernel_size: int):
+        super().__init__()
+        self.query_layer = LinearNorm(query_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.memory_layer = LinearNorm(memory_dim, attention_dim, bias=False, w_init_gain="tanh")
+        self.v = LinearNorm(attention_dim, 1, bias=False)
+        self.location_layer = LocationLayer(n_filters, kernel_size, attention_dim)
+
+    def energies(self, query, processed_memory, attention_weights_cat):
+        """``[batch, query_dim]``, ``[batch, time, attention_dim]``, ``[batch, 2, time]`` → ``[batch, time]``."""
+        processed_query = self.query_layer(query)[:, None, :]  # [batch, 1, attention_dim]
+        processed_location = self.location_layer(attention_weights_cat)  # [batch, time, attention_dim]
+        return self.v(torch.tanh(processed_query + processed_location + processed_memory)).squeeze(-1)
+
+    def forward(self, query, memory, processed_memory, attention_weights_cat, mask=None):
+        """Return ``(context [batch, memory_dim], weights [batch, time])``; padded steps get weight 0."""
+        energies = self.energies(query, processed_memory, attention_weights_cat)
+        if mask is not None:
+            energies = energies.masked_fill(mask, float("-inf"))
+        weights = torch.softmax(energies, dim=1)  # [batch, time]
+        context = torch.bmm(weights[:, None, :], memory)[:, 0]  # [batch, memory_dim]
+        return context, weights

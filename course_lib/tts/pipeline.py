@@ -1,0 +1,318 @@
+"""Text → speech: the text front end, Tacotron 2 and WaveGlow (or Griffin-Lim) chained (chapter 15).
+
+::
+
+    audio, sr, alignment = synthesize("Printing, in the only sense with which we are concerned.")
+
+1. ``course_lib.text`` cleans the text and maps it to NVIDIA's 148 symbol ids;
+2. Tacotron 2 predicts a mel spectrogram one decoder step at a time until its stop token fires.
+   Text is spoken one sentence at a time (very long sentences are cut further at commas by
+   :func:`course_lib.tts.tacotron2.synthesize`) and the mels are concatenated, because attention
+   trained on single sentences drifts, skips or repeats on longer input;
+3. the course Tacotron 2 is trained on *per-channel normalised* mels
+   (:class:`course_lib.tts.train.MelNormalizer`), so its output is un-normalised back to natural-log
+   mels here — the exact representation WaveGlow and Griffin-Lim were given (one
+   :class:`~course_lib.audio.AudioConfig` for all three; a mismatch is refused);
+4. WaveGlow turns the mel into audio by running its flow backwards from noise z ~ N(0, σ²)
+   (Prenger et al. 2018), or Griffin-Lim (Griffin & Lim 1984) estimates a phase for the
+   pseudo-inverted linear spectrogram.
+
+The shipped course checkpoints in ``assets/tacotron2`` and ``assets/waveglow`` are loaded by default
+and cached; a checkpoint path (course or NVIDIA format) or a loaded model may be given instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from course_lib import settings
+from course_lib.audio import AudioConfig, mel_to_audio
+from course_lib.tts.tacotron2 import Tacotron2
+from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
+from course_lib.tts.train.data import MelNormalizer
+from course_lib.tts.waveglow.model import WaveGlow
+
+__all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
+           "load_vocoder", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
+
+VOCODERS = ("waveglow", "griffin-lim")
+#: The shipped checkpoints, relative to ``settings.ASSETS``.
+TACOTRON2_ASSET = ("tacotron2", "tacotron2_course.pt")
+WAVEGLOW_ASSET = ("waveglow", "waveglow_course.pt")
+
+_CACHE: dict[tuple, object] = {}
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+
+
+@dataclass(frozen=True)
+class AcousticModel:
+    """A Tacotron 2 ready to speak: the model, the mel normalisation it was trained with, the audio config."""
+
+    model: Tacotron2
+    normalizer: MelNormalizer
+    audio_config: AudioConfig
+    source: str
+
+    @classmethod
+    def wrap(cls, model: Tacotron2, normalizer: MelNormalizer | None = None,
+             audio_config: AudioConfig | None = None) -> "AcousticModel":
+        """A loaded model; without ``normalizer`` it must predict raw log-mels (as NVIDIA's does)."""
+        if not isinstance(model, Tacotron2):
+            raise TypeError(f"expected a Tacotron2, got {type(model).__name__}")
+        n_mels = model.config.n_mel_channels
+        return cls(model.eval(), normalizer or MelNormalizer.identity(n_mels),
+                   audio_config or AudioConfig(n_mels=n_mels), "in memory")
+
+
+class Speech(NamedTuple):
+    """Everything :func:`speak` produced."""
+
+    audio: np.ndarray  # [samples] float32 in [-1, 1]
+    sample_rate: int
+    alignment: np.ndarray  # [decoder_steps, symbols]; chunks are placed block-diagonally
+    mel: torch.Tensor  # [n_mels, frames] natural-log mel, un-normalised (what the vocoder heard)
+    chunks: list[str]  # the text of each chunk spoken on its own
+    hit_max_steps: list[bool]  # True where a chunk never produced its stop token
+    seconds: dict  # compute time: {"tacotron2": s, "vocoder": s}
+
+
+# ---------------------------------------------------------------------------- loading (cached)
+def _device(device) -> torch.device:
+    try:
+        return settings.device(str(device)) if device is not None else torch.device("cpu")
+    except RuntimeError as err:
+        raise ValueError(str(err)) from None
+
+
+def _key(kind: str, path: Path, device: torch.device) -> tuple:
+    stat = path.stat()
+    return kind, str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(device)
+
+
+def _default_path(asset: tuple[str, str], what: str, hint: str) -> Path:
+    path = settings.ASSETS.joinpath(*asset)
+    if not path.is_file():
+        raise FileNotFoundError(f"the shipped {what} checkpoint {path} is missing; {hint}")
+    return path
+
+
+def load_tacotron2(source=None, device="cpu") -> AcousticModel:
+    """The shipped course Tacotron 2 (``source=None``), a checkpoint path (a course training checkpoint,
+    an exported course model, or NVIDIA's ``tacotron2_statedict.pt``), a :class:`Tacotron2`, or an
+    :class:`AcousticModel`. Files are loaded once per (path, modification time, device) and cached."""
+    device = _device(device)
+    if isinstance(source, AcousticModel):
+        return source if next(source.model.parameters()).device == device else \
+            AcousticModel(source.model.to(device), source.normalizer, source.audio_config, source.source)
+    if isinstance(source, Tacotron2):
+        return AcousticModel.wrap(source.to(device))
+    if source is None:
+        source = _default_path(TACOTRON2_ASSET, "Tacotron 2", "train and export one with "
+                               "`python -m course_lib.tts.train --out runs/tacotron2 --export assets/tacotron2`")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"tacotron must be None, a checkpoint path, a Tacotron2 or an AcousticModel, "
+                        f"got {type(source).__name__}")
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"no Tacotron 2 checkpoint at {path}; check the path")
+    key = _key("tacotron2", path, device)
+    if key not in _CACHE:
+        _CACHE[key] = _load_tacotron2_file(path, device)
+    return _CACHE[key]
+
+
+def _load_tacotron2_file(path: Path, device: torch.device) -> AcousticModel:
+    from course_lib.checkpoint import load_checkpoint
+    from course_lib.tts.checkpoints import load_nvidia_tacotron2
+    from course_lib.tts.train.checkpoints import audio_config_of, load_model
+
+    payload = load_checkpoint(path)
+    if "format" in payload:
+        model, normalizer, payload = load_model(path, device=device)
+        config = audio_config_of(payload) if "audio_config" in payload else AudioConfig()
+        return AcousticModel(model, normalizer, config, str(path))
+    if "state_dict" in payload:  # NVIDIA's tacotron2_statedict.pt: raw log-mels
+        return dataclasses.replace(AcousticModel.wrap(load_nvidia_tacotron2(payload, device=device)), source=str(path))
+    raise ValueError(f"{path} is neither a course Tacotron 2 checkpoint nor NVIDIA's tacotron2_statedict.pt")
+
+
+def _fast_bf16_cpu() -> bool:
+    """True on x86 CPUs with AVX-512 BF16 or AMX, where bfloat16 convolutions are several times faster."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def load_vocoder(source=None, device="cpu", precision: str = "auto") -> WaveGlow:
+    """The shipped course WaveGlow (``source=None``), a checkpoint path (course format, or NVIDIA's pickled
+    ``waveglow_*.pt``, read without running its code), or a :class:`WaveGlow`. Ready for inference; cached.
+
+    ``precision``: "fp32", "bf16" (the WN coupling networks in bfloat16, the invertible algebra in float32:
+    audio within ~50 dB SNR of float32), or "auto" = bf16 on CPUs with AVX-512 BF16/AMX, else fp32.
+    """
+    device = _device(device)
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    if precision == "auto":
+        precision = "bf16" if device.type == "cpu" and _fast_bf16_cpu() else "fp32"
+    if isinstance(source, WaveGlow):
+        return source.to(device).eval()
+    if source is None:
+        source = _default_path(WAVEGLOW_ASSET, "WaveGlow", "use --vocoder griffin-lim, or train and export one "
+                               "with `python -m course_lib.tts.waveglow.train`")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"waveglow must be None, a checkpoint path or a WaveGlow, got {type(source).__name__}")
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"no WaveGlow checkpoint at {path}; check the path")
+    key = (*_key("waveglow", path, device), precision)
+    if key not in _CACHE:
+        model = _load_waveglow_file(path)
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        _CACHE[key] = model.to(device).prepare_for_inference(dtype)
+    return _CACHE[key]
+
+
+def _load_waveglow_file(path: Path) -> WaveGlow:
+    from course_lib.checkpoint import load_checkpoint
+    from course_lib.tts.checkpoints import load_nvidia_waveglow
+    from course_lib.tts.waveglow.checkpoint import load_waveglow
+
+    try:
+        payload = load_checkpoint(path)  # weights only: a course checkpoint, or a clean ValueError
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and "model" in payload and "config" in payload:
+        return load_waveglow(path, for_inference=False)
+    try:  # not the course format: maybe NVIDIA's pickled module
+        return load_nvidia_waveglow(path, for_inference=False)
+    except ValueError as err:
+        raise ValueError(f"{path} is neither a course WaveGlow checkpoint (a dict with 'model' and 'config') "
+                         f"nor NVIDIA's pickled WaveGlow: {str(err).splitlines()[0]}") from None
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (they are reloaded on the next call)."""
+    _CACHE.clear()
+
+
+# ---------------------------------------------------------------------------- the three stages
+def split_text(text: str) -> list[str]:
+    """Sentences of ``text``: split after ``. ! ? ; :`` followed by white space (white space collapsed)."""
+    return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
+
+
+def text_to_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = None):
+    """Tacotron 2 on ``text``, one sentence at a time → ``(log_mel [n_mels, frames], alignment, chunks, hit_max_steps)``.
+
+    Sentences longer than ``max_chars`` are cut further at commas and spaces. The mel is
+    un-normalised (natural log, the vocoder's input); ``alignment`` places each chunk's
+    ``[steps, symbols]`` attention block-diagonally in one ``[all steps, all symbols]`` array.
+    """
+    mels, blocks, chunks, hit = [], [], [], []
+    with torch.inference_mode():
+        for sentence in split_text(text):
+            out = tacotron2_synthesize(acoustic.model, sentence, max_chars=max_chars)
+            mels.append(out.mel.float().cpu())
+            blocks += [a.float().cpu().numpy() for a in out.alignments]
+            chunks += out.chunks
+            hit += out.hit_max_steps
+        mel = acoustic.normalizer.denormalize(torch.cat(mels, dim=1))  # undo the training's per-channel stats
+    alignment = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)), dtype=np.float32)
+    row = col = 0
+    for b in blocks:
+        alignment[row:row + b.shape[0], col:col + b.shape[1]] = b
+        row, col = row + b.shape[0], col + b.shape[1]
+    return mel, alignment, chunks, hit
+
+
+def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6, device="cpu",
+           audio_config: AudioConfig = AudioConfig(), griffin_lim_iters: int = 32,
+           generator: torch.Generator | None = None) -> np.ndarray:
+    """Natural-log mel ``[n_mels, frames]`` → float32 audio ``[frames · hop]`` with WaveGlow or Griffin-Lim."""
+    if vocoder not in VOCODERS:
+        raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
+    if not isinstance(log_mel, (torch.Tensor, np.ndarray)):
+        raise TypeError(f"log_mel must be a tensor or array [n_mels, frames], got {type(log_mel).__name__}")
+    if log_mel.dtype in (torch.complex64, torch.complex128) or (isinstance(log_mel, np.ndarray)
+                                                               and log_mel.dtype.kind not in "iuf"):
+        raise TypeError(f"log_mel must hold real numbers (natural-log magnitudes), got dtype {log_mel.dtype}")
+    log_mel = torch.as_tensor(log_mel).float()
+    if log_mel.dim() != 2 or log_mel.shape[0] != audio_config.n_mels:
+        raise ValueError(f"log_mel must be [{audio_config.n_mels}, frames], got {tuple(log_mel.shape)}")
+    if not torch.isfinite(log_mel).all():
+        raise ValueError("log_mel contains NaN or inf; log-mels must be finite (clamp before the log)")
+    if vocoder == "griffin-lim":
+        return np.asarray(mel_to_audio(log_mel, audio_config, n_iter=griffin_lim_iters), dtype=np.float32)
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"sigma must be a finite number >= 0 (0.6 is typical), got {sigma!r}")
+    model = load_vocoder(waveglow, device)
+    cfg = model.config
+    if (cfg.n_mel_channels, cfg.hop_length) != (audio_config.n_mels, audio_config.hop_length):
+        raise ValueError(f"the WaveGlow expects {cfg.n_mel_channels} mel bands with hop {cfg.hop_length}, but the "
+                         f"mels have {audio_config.n_mels} with hop {audio_config.hop_length}: the acoustic model and "
+                         "the vocoder must share one AudioConfig")
+    param = next(model.parameters())
+    with torch.inference_mode():
+        audio = model.infer(log_mel[None].to(param.device), sigma=float(sigma), generator=generator)[0]
+    return audio.float().cpu().numpy()
+
+
+def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
+          waveglow=None, seed: int | None = None, max_chars: int | None = None,
+          griffin_lim_iters: int = 32) -> Speech:
+    """:func:`synthesize` with everything it computed (mel, chunks, timings). ``seed`` fixes the prenet
+    dropout and WaveGlow's noise (both are random at inference), so a seed gives the same audio."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty: give at least one word to speak.")
+    if vocoder not in VOCODERS:
+        raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
+    acoustic = load_tacotron2(tacotron, device)
+    if vocoder == "waveglow":
+        load_vocoder(waveglow, device)  # fail before the slow part if it is missing
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")  # reported in hit_max_steps
+            mel, alignment, chunks, hit = text_to_mel(text, acoustic, max_chars)
+        middle = time.perf_counter()
+        generator = None if seed is None else torch.Generator(device=_device(device)).manual_seed(seed)
+        audio = vocode(mel, vocoder, waveglow, sigma, device, acoustic.audio_config, griffin_lim_iters, generator)
+        end = time.perf_counter()
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if not np.isfinite(peak):
+        raise RuntimeError("the vocoder produced NaN/inf samples; try a smaller sigma or the other vocoder")
+    if peak > 1.0:  # an under-trained flow can overshoot; scale rather than clip
+        audio = audio * (0.99 / peak)
+    return Speech(audio.astype(np.float32), acoustic.audio_config.sample_rate, alignment, mel, chunks, hit,
+                  {"tacotron2": middle - start, "vocoder": end - middle})
+
+
+def synthesize(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
+               waveglow=None, seed: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
+    """Speak ``text`` → ``(audio float32 [samples], sample_rate, alignment [decoder_steps, symbols])``.
+
+    ``vocoder``: "waveglow" (σ = ``sigma``) or "griffin-lim"; ``tacotron``/``waveglow``: None for the
+    shipped course checkpoints, a checkpoint path, or a loaded model (see :func:`load_tacotron2`,
+    :func:`load_vocoder`). Long text is spoken sentence by sentence and concatenated.
+    """
+    speech = speak(text, vocoder=vocoder, sigma=sigma, device=device, tacotron=tacotron, waveglow=waveglow,
+                   seed=seed)
+    return speech.audio, speech.sample_rate, speech.alignment

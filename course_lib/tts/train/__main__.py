@@ -1,0 +1,79 @@
+"""``python -m course_lib.tts.train --preset course --out runs/x --minutes 10``
+
+Trains a Tacotron 2 on the course corpus; running the same command again resumes from
+``<out>/checkpoint.pt``. ``--export DIR`` writes a small model + MANIFEST.json when done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .config import TrainConfig
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(prog="python -m course_lib.tts.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", choices=["course", "paper"], default="course")
+    p.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.jsonl); resumed if present")
+    p.add_argument("--minutes", type=float, default=d.minutes, help="total training time budget (0 = none)")
+    p.add_argument("--max-steps", type=int, default=d.max_steps, help="total step budget (0 = none)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.learning_rate)
+    p.add_argument("--frames-per-step", type=int, default=None, help="reduction factor r (default: the preset's)")
+    p.add_argument("--guided-attention", type=float, default=d.guided_attention, help="initial weight, 0 = off")
+    p.add_argument("--guide-fade-steps", type=int, default=d.guide_fade_steps)
+    p.add_argument("--no-normalize", action="store_true", help="train on raw log-mels (no per-channel stats)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    p.add_argument("--export", default=None, help="after training, export the model + MANIFEST.json here")
+    p.add_argument("--export-name", default="tacotron2_course.pt", help="file name of the exported model")
+    p.add_argument("--export-without-weights", action="store_true",
+                   help="export only the alignment snapshots and metrics (e.g. of a failed run, to show it)")
+    p.add_argument("--no-progress", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    overrides = {} if args.frames_per_step is None else {"n_frames_per_step": args.frames_per_step}
+    from .checkpoints import export_model, load_model
+    from .data import load_course_data
+    from .evaluation import evaluate_free_running
+    from .trainer import TrainingDiverged, train
+
+    try:
+        config = TrainConfig(preset=args.preset, model_overrides=overrides, batch_size=args.batch_size,
+                             learning_rate=args.lr, guided_attention=args.guided_attention,
+                             guide_fade_steps=args.guide_fade_steps, normalize_mels=not args.no_normalize,
+                             seed=args.seed, threads=args.threads, max_steps=args.max_steps, minutes=args.minutes,
+                             eval_every=args.eval_every, checkpoint_every=args.checkpoint_every)
+        data = load_course_data(normalize=config.normalize_mels)
+        result = train(config, args.out, data, progress=not args.no_progress)
+    except (ValueError, TrainingDiverged) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    ev = result.last_eval or {}
+    print(f"step {result.step}, {result.elapsed_s / 60:.1f} min; checkpoint {result.checkpoint}")
+    if "within" in ev:
+        print(f"alignment: {ev['within']:.1%} of decoder steps within ±3 characters, "
+              f"phoneme error {ev['phoneme_error']:.2f}, focus {ev['focus']:.2f}; aligned at {result.aligned_at}")
+    if args.export:
+        command = "python -m course_lib.tts.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+        model, _, _ = load_model(result.checkpoint)
+        free = evaluate_free_running(model, data, n=len(data.val))
+        print(f"free running on {len(data.val)} val sentences: stopped {free['stopped']:.0%}, "
+              f"length ratio {free['length_ratio']:.2f}, within ±3 {free.get('free_within', float('nan')):.3f}")
+        path = export_model(result.checkpoint, args.export, name=args.export_name, command=command,
+                            weights=not args.export_without_weights, extra_metrics=free)
+        print(f"exported {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

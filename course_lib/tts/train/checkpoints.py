@@ -1,0 +1,132 @@
+"""Tacotron 2 checkpoints: resumable training state, small exported models, and loading either.
+
+Training checkpoints (``<run>/checkpoint.pt``) hold everything needed to continue exactly where a
+run stopped: weights, optimizer and scheduler state, the torch RNG, the position in the data order,
+elapsed time, alignment snapshots. Exported models hold the weights (fp16 by default), the configs
+and the mel normalisation — what synthesis needs — plus the snapshots for the alignment viewer.
+All files are written atomically (:func:`course_lib.checkpoint.save_checkpoint`) and read with
+``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from course_lib.audio import AudioConfig
+from course_lib.checkpoint import load_checkpoint, save_checkpoint
+from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
+
+from .data import MelNormalizer
+
+TRAIN_FORMAT = "course_lib.tacotron2.train/1"
+MODEL_FORMAT = "course_lib.tacotron2.model/1"
+
+
+def describe_differences(differences: dict[str, tuple[Any, Any]], what: str, path) -> str:
+    listed = "; ".join(f"{k}: checkpoint {a!r} vs requested {b!r}" for k, a, b in
+                       ((k, *v) for k, v in sorted(differences.items())))
+    return (f"{path} holds a {what} for another configuration ({listed}). "
+            "Use the same settings, or a new output folder / the matching config.")
+
+
+def check_model_config(saved: dict, requested: Tacotron2Config | None, path) -> Tacotron2Config:
+    """The saved config as a :class:`Tacotron2Config`; ``ValueError`` naming every field that differs."""
+    try:
+        config = Tacotron2Config.from_dict(saved)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: its model config cannot be read ({err})") from None
+    if requested is not None:
+        diff = config.differences(requested)
+        if diff:
+            raise ValueError(describe_differences(diff, "Tacotron 2", path))
+    return config
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
+    """Load a training checkpoint or an exported model → ``(model, normalizer, payload)``.
+
+    ``config``: the configuration you expect; a checkpoint for another one raises a ``ValueError``
+    naming each mismatched field. The model comes back in eval mode, in float32.
+    """
+    payload = load_checkpoint(path)
+    if payload.get("format") not in (TRAIN_FORMAT, MODEL_FORMAT):
+        raise ValueError(f"{path} is not a course Tacotron 2 checkpoint (format {payload.get('format')!r}); "
+                         "NVIDIA's tacotron2_statedict.pt loads with Tacotron2(Tacotron2Config.paper())"
+                         ".load_state_dict(torch.load(p, weights_only=True)['state_dict'])")
+    model_config = check_model_config(payload["model_config"], config, path)
+    model = Tacotron2(model_config)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
+    model.load_state_dict(state)
+    stats = payload.get("mel_stats")
+    normalizer = MelNormalizer.from_state_dict(stats) if stats else MelNormalizer.identity(model_config.n_mel_channels)
+    return model.to(device).eval(), normalizer, payload
+
+
+def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torch.float16, command: str = "",
+                 max_snapshots: int = 40, extra_metrics: dict | None = None, weights: bool = True) -> Path:
+    """Write ``dest/name`` (weights in ``dtype``, configs, mel stats, snapshots), the run's
+    ``metrics.jsonl`` and ``dest/MANIFEST.json``. ``weights=False`` keeps only snapshots and metrics."""
+    payload = load_checkpoint(checkpoint)
+    if payload.get("format") != TRAIN_FORMAT:
+        raise ValueError(f"{checkpoint} is not a training checkpoint of course_lib.tts.train")
+    snaps = payload.get("snapshots", {})
+    steps = list(snaps.get("steps", []))
+    if len(steps) > max_snapshots:  # keep the first, the last and evenly spaced ones between
+        keep = sorted({round(i * (len(steps) - 1) / (max_snapshots - 1)) for i in range(max_snapshots)})
+        snaps = {**snaps, "steps": [steps[i] for i in keep], "alignments": [snaps["alignments"][i] for i in keep]}
+    model = {k: v.to(dtype) if v.is_floating_point() else v for k, v in payload["model"].items()} if weights else {}
+    out = {
+        "format": MODEL_FORMAT, "model_config": payload["model_config"], "train_config": payload["train_config"],
+        "audio_config": payload["audio_config"], "mel_stats": payload["mel_stats"], "model": model,
+        "snapshots": snaps, "step": payload["step"], "elapsed_s": payload["elapsed_s"],
+        "aligned_at": payload.get("aligned_at"), "last_eval": payload.get("last_eval"),
+    }
+    dest = Path(dest)
+    path = save_checkpoint(dest / name, out)
+    files = {name: sha256(path)}
+    log = Path(checkpoint).parent / "metrics.jsonl"
+    if log.exists():
+        _atomic_write_text(dest / "metrics.jsonl", log.read_text())
+        files["metrics.jsonl"] = sha256(dest / "metrics.jsonl")
+    manifest = {
+        "name": "course Tacotron 2",
+        "description": "Tacotron 2 (course preset) trained from scratch on the course corpus by the command below.",
+        "command": command,
+        "file": name, "sha256": files[name], "files": files, "bytes": path.stat().st_size,
+        "dtype": str(dtype).replace("torch.", "") if weights else None,
+        "parameters": int(sum(v.numel() for k, v in model.items() if "running" not in k and "num_batches" not in k)),
+        "model_config": payload["model_config"], "train_config": payload["train_config"],
+        "audio_config": payload["audio_config"], "step": payload["step"],
+        "training_minutes": round(payload["elapsed_s"] / 60, 2), "aligned_at": payload.get("aligned_at"),
+        "metrics": {**(payload.get("last_eval") or {}), **(extra_metrics or {})},
+        "torch_version": torch.__version__,
+    }
+    _atomic_write_text(dest / "MANIFEST.json", json.dumps(manifest, indent=1) + "\n")
+    return path
+
+
+def audio_config_of(payload: dict) -> AudioConfig:
+    return AudioConfig(**payload["audio_config"])

@@ -1,0 +1,80 @@
+"""Training settings for Tacotron 2 (chapter 11)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from course_lib.tts.tacotron2 import Tacotron2Config
+
+PRESETS = ("course", "paper")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. Defaults: the course recipe that aligns on 2 CPU cores in minutes
+    (batch 16 bucketed, Adam 1e-3, clip 1.0, per-channel mels, guided attention faded 1 → 0 over 1000 steps)."""
+
+    preset: str = "course"
+    model_overrides: dict = field(default_factory=dict)  # e.g. {"n_frames_per_step": 2}
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-6  # Adam's L2 term, as NVIDIA
+    grad_clip: float = 1.0
+    # exponential decay (Shen et al. 2018: 1e-3 → 1e-5 from 50k steps)
+    decay_start: int = 3000
+    decay_rate: float = 0.5  # multiply the learning rate by this ...
+    decay_steps: int = 3000  # ... every this many steps after decay_start
+    min_learning_rate: float = 1e-5
+    # guided attention (Tachibana et al. 2017)
+    guided_attention: float = 1.0  # initial weight; 0 = off
+    guide_fade_steps: int = 1000  # linear fade to 0 (0 = constant weight)
+    guide_sigma: float = 0.2  # g
+    gate_pos_weight: float = 1.0
+    normalize_mels: bool = True
+    seed: int = 0
+    threads: int = 1
+    # budget: stop at whichever comes first (totals across resumes); 0 = no limit
+    max_steps: int = 0
+    minutes: float = 10.0
+    eval_every: int = 50
+    checkpoint_every: int = 200
+    n_eval: int = 16  # validation utterances scored at each evaluation
+    aligned_within: float = 0.9  # "aligned" once this share of steps lies within ±3 characters
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {PRESETS}, got {self.preset!r}")
+        for name in ("batch_size", "eval_every", "checkpoint_every", "n_eval", "threads", "decay_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0 or self.grad_clip <= 0:
+            raise ValueError(f"learning_rate ({self.learning_rate}) and grad_clip ({self.grad_clip}) must be positive")
+        if self.max_steps <= 0 and self.minutes <= 0:
+            raise ValueError("give a budget: max_steps > 0 or minutes > 0")
+        self.model_config()  # validates the overrides
+
+    def model_config(self) -> Tacotron2Config:
+        make = Tacotron2Config.course if self.preset == "course" else Tacotron2Config.paper
+        try:
+            return make(**self.model_overrides)
+        except TypeError as err:
+            raise ValueError(f"model_overrides {self.model_overrides} do not fit Tacotron2Config: {err}") from None
+
+    def learning_rate_at(self, step: int) -> float:
+        if step < self.decay_start:
+            return self.learning_rate
+        lr = self.learning_rate * self.decay_rate ** ((step - self.decay_start) / self.decay_steps)
+        return max(self.min_learning_rate, lr)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    #: fields that may change between runs of one training without changing what is learned
+    BUDGET_FIELDS = ("max_steps", "minutes", "threads", "eval_every", "checkpoint_every")

@@ -1,0 +1,177 @@
+"""The Tacotron 2 training loop (chapter 11): teacher forcing, masked losses, guided attention,
+Adam + clipping + exponential decay, resumable atomic checkpoints, alignment scored as it trains."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from course_lib import settings
+from course_lib.checkpoint import load_checkpoint, save_checkpoint
+from course_lib.tts.tacotron2 import Tacotron2
+
+from .checkpoints import TRAIN_FORMAT, check_model_config, describe_differences
+from .config import TrainConfig
+from .data import MelNormalizer, TrainData, load_course_data
+from .evaluation import evaluate
+from .losses import guide_weight, tacotron2_loss
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient became NaN/inf; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    step: int
+    elapsed_s: float
+    last_eval: dict | None  # the latest evaluation (losses + alignment scores)
+    aligned_at: dict | None  # {"step", "elapsed_s"} of the first evaluation that counted as aligned
+    checkpoint: Path
+
+
+def _check_resume(payload: dict, config: TrainConfig, path) -> None:
+    check_model_config(payload["model_config"], config.model_config(), path)
+    saved = TrainConfig.from_dict(payload["train_config"]).to_dict()
+    wanted = config.to_dict()
+    diff = {k: (saved[k], wanted[k]) for k in wanted if k not in TrainConfig.BUDGET_FIELDS and saved.get(k) != wanted[k]}
+    if diff:
+        raise ValueError(describe_differences(diff, "training run", path))
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    if path.exists():
+        lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= step]
+        path.write_text("".join(l + "\n" for l in lines))
+
+
+def train(config: TrainConfig = TrainConfig(), out_dir="runs/tacotron2", data: TrainData | None = None,
+          progress: bool = True, resume: bool = True) -> TrainResult:
+    """Train (or resume) a Tacotron 2 in ``out_dir`` until the step or time budget is spent.
+
+    Writes ``checkpoint.pt`` (atomic, every ``checkpoint_every`` steps and at the end) and
+    ``metrics.jsonl`` (one line per evaluation). If ``out_dir`` holds a checkpoint of the same
+    configuration, training continues from it exactly; another configuration raises a ``ValueError``
+    naming the differing fields. A NaN/inf loss raises :class:`TrainingDiverged`. Sets torch's CPU
+    thread count to ``config.threads`` (1 is fastest for the course preset on a shared CPU).
+    """
+    out_dir = Path(out_dir)
+    ckpt_path, log_path = out_dir / "checkpoint.pt", out_dir / "metrics.jsonl"
+    torch.set_num_threads(config.threads)
+    model_config = config.model_config()
+    r = model_config.n_frames_per_step
+    payload = load_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
+    if payload is not None:
+        if payload.get("format") != TRAIN_FORMAT:
+            raise ValueError(f"{ckpt_path} is not a course_lib.tts.train checkpoint; use another --out folder")
+        _check_resume(payload, config, ckpt_path)
+    if data is None:
+        data = load_course_data(normalize=config.normalize_mels)
+    settings.seed_everything(config.seed)
+    model = Tacotron2(model_config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: config.learning_rate_at(s) / config.learning_rate)
+    state = {"step": 0, "epoch": 0, "batch": 0, "elapsed_s": 0.0, "aligned_at": None, "last_eval": None,
+             "snapshots": {"steps": [], "alignments": []}}
+    if payload is not None:
+        model.load_state_dict(payload["model"])
+        optimizer.load_state_dict(payload["optimizer"])
+        scheduler.load_state_dict(payload["scheduler"])
+        torch.set_rng_state(payload["rng_torch"])
+        data.normalizer = MelNormalizer.from_state_dict(payload["mel_stats"])
+        state = {k: payload[k] for k in state}
+        _truncate_log(log_path, state["step"])
+
+    def save() -> Path:
+        return save_checkpoint(ckpt_path, {
+            "format": TRAIN_FORMAT, "model_config": model_config.to_dict(), "train_config": config.to_dict(),
+            "audio_config": data.audio_config.to_dict(), "mel_stats": data.normalizer.state_dict(),
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "rng_torch": torch.get_rng_state(), **state})
+
+    def budget_spent() -> bool:
+        return (config.max_steps > 0 and state["step"] >= config.max_steps) or \
+               (config.minutes > 0 and state["elapsed_s"] >= config.minutes * 60)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if payload is None:
+        log_path.unlink(missing_ok=True)  # a fresh run starts a fresh log
+    last_saved = state["step"] if payload is not None else -1
+    bar = tqdm(total=config.max_steps or None, initial=state["step"], disable=not progress, desc="Tacotron 2",
+               unit="step")
+    running: dict[str, float] = {}
+    session_start, elapsed_before = time.perf_counter(), state["elapsed_s"]
+    model.train()
+    try:
+        while not budget_spent():
+            batches = data.batches(config.batch_size, config.seed, state["epoch"])
+            while state["batch"] < len(batches) and not budget_spent():
+                pairs = [data.train[i] for i in batches[state["batch"]]]
+                text, text_lengths, mels, gates, mel_lengths = data.collate(pairs, r)
+                guide = guide_weight(state["step"], config.guided_attention, config.guide_fade_steps)
+                out = model(text, text_lengths, mels, mel_lengths)
+                terms = tacotron2_loss(out, mels, gates, mel_lengths, text_lengths, r, guide, config.guide_sigma,
+                                       config.gate_pos_weight)
+                loss = terms["total"]
+                if not torch.isfinite(loss):
+                    raise TrainingDiverged(_diverged_message("loss", loss.item(), state["step"], ckpt_path, last_saved))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                if not torch.isfinite(grad_norm):
+                    raise TrainingDiverged(_diverged_message("gradient norm", float(grad_norm), state["step"],
+                                                             ckpt_path, last_saved))
+                optimizer.step()
+                scheduler.step()
+                state["step"] += 1
+                state["batch"] += 1
+                state["elapsed_s"] = elapsed_before + time.perf_counter() - session_start
+                for k, v in terms.items():
+                    running[k] = running.get(k, 0.0) + v.item()
+                running["n"] = running.get("n", 0) + 1
+                bar.update(1)
+                if state["step"] % config.eval_every == 0 or budget_spent():
+                    _log_eval(model, data, config, state, running, optimizer, guide, log_path, bar)
+                    running = {}
+                if state["step"] % config.checkpoint_every == 0:
+                    save()
+                    last_saved = state["step"]
+            if state["batch"] >= len(batches):
+                state["epoch"], state["batch"] = state["epoch"] + 1, 0
+    finally:
+        bar.close()
+    if last_saved != state["step"]:
+        save()
+    return TrainResult(out_dir, state["step"], state["elapsed_s"], state["last_eval"], state["aligned_at"], ckpt_path)
+
+
+def _diverged_message(what: str, value: float, step: int, ckpt_path: Path, last_saved: int) -> str:
+    kept = f"the last good checkpoint {ckpt_path} (step {last_saved}) is kept" if last_saved >= 0 else \
+        "no checkpoint was written yet"
+    return (f"training stopped: the {what} became {value} at step {step + 1}; {kept}. "
+            "Lower the learning rate, keep gradient clipping on, and check the data for NaN/inf mels.")
+
+
+def _log_eval(model, data, config, state, running, optimizer, guide, log_path, bar) -> None:
+    metrics, alignment = evaluate(model, data, config.n_eval)
+    n = max(running.pop("n", 1), 1)
+    line = {"step": state["step"], "elapsed_s": round(state["elapsed_s"], 2), "lr": optimizer.param_groups[0]["lr"],
+            "guide": guide, **{f"train_{k}": v / n for k, v in running.items()}, **metrics}
+    state["last_eval"] = line
+    snaps = state["snapshots"]
+    snaps["steps"].append(state["step"])
+    snaps["alignments"].append(alignment.to(torch.float16))
+    if state["aligned_at"] is None and metrics.get("within", 0.0) >= config.aligned_within:
+        state["aligned_at"] = {"step": state["step"], "elapsed_s": round(state["elapsed_s"], 1)}
+    with open(log_path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+    post = {"loss": f"{line.get('train_total', float('nan')):.3f}"}
+    if "within" in metrics:
+        post.update(within=f"{metrics['within']:.2f}", ph_err=f"{metrics['phoneme_error']:.2f}")
+    bar.set_postfix(post)

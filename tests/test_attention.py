@@ -1,0 +1,158 @@
+"""Attention: masking, shapes, normalisation; location features; names NVIDIA's checkpoint expects."""
+
+import pytest
+import torch
+
+from course_lib.nn.attention import (AdditiveAttention, LocationSensitiveAttention, dot_product_attention,
+                                     masked_softmax, padding_mask)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small sequential models: one thread is faster, and the CPU is shared."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+B, T, D = 3, 7, 5
+LENGTHS = torch.tensor([7, 4, 1])
+
+
+@pytest.fixture
+def memory():
+    torch.manual_seed(0)
+    return torch.randn(B, T, D)
+
+
+def test_padding_mask_marks_padded_steps():
+    mask = padding_mask(LENGTHS)
+    assert mask.shape == (3, 7) and mask.dtype == torch.bool
+    assert mask.sum(1).tolist() == [0, 3, 6]
+    assert not mask[1, 3] and mask[1, 4]
+    with pytest.raises(ValueError, match="at least one step"):
+        padding_mask(torch.tensor([3, 0]))
+
+
+def test_masked_softmax_rejects_a_fully_masked_row():
+    with pytest.raises(ValueError, match="every encoder step"):
+        masked_softmax(torch.zeros(2, 3), torch.tensor([[False, True, True], [True, True, True]]))
+
+
+def _check_weights(weights, mask):
+    assert weights.shape == (B, T)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(B))
+    assert (weights[mask] == 0).all(), "padded encoder steps must get exactly zero weight"
+    assert (weights[~mask] > 0).all()
+
+
+def test_dot_product_attention_matches_torch(memory):
+    torch.manual_seed(1)
+    query = torch.randn(B, D)
+    mask = padding_mask(LENGTHS, T)
+    context, weights = dot_product_attention(query, memory, mask=mask)
+    _check_weights(weights, mask)
+    assert context.shape == (B, D)
+    ref = torch.nn.functional.scaled_dot_product_attention(query[:, None], memory, memory, attn_mask=~mask[:, None, :])
+    torch.testing.assert_close(context, ref[:, 0])
+    multi, w = dot_product_attention(torch.randn(B, 4, D), memory, mask=mask)
+    assert multi.shape == (B, 4, D) and w.shape == (B, 4, T)
+    with pytest.raises(ValueError, match="features"):
+        dot_product_attention(torch.randn(B, D + 1), memory)
+
+
+def test_additive_attention_ignores_padding_content(memory):
+    torch.manual_seed(2)
+    att = AdditiveAttention(query_dim=6, memory_dim=D, attention_dim=8)
+    query = torch.randn(B, 6)
+    mask = padding_mask(LENGTHS, T)
+    context, weights = att(query, memory, mask)
+    _check_weights(weights, mask)
+    assert context.shape == (B, D)
+    garbage = memory.masked_fill(mask[..., None], 1e3)  # change only the padding
+    context2, weights2 = att(query, garbage, mask)
+    torch.testing.assert_close(context, context2)
+    torch.testing.assert_close(weights, weights2)
+    # the score is v·tanh(Wq + Uh) (Bahdanau et al. 2015, eq. 6)
+    e = att.v(torch.tanh(att.query_layer(query)[:, None] + att.memory_layer(memory))).squeeze(-1)
+    torch.testing.assert_close(weights[0], torch.softmax(e[0], -1))
+    with pytest.raises(ValueError, match="mask must be"):
+        att(query, memory, mask[:, :3])
+
+
+def test_location_sensitive_attention_uses_the_previous_alignment(memory):
+    torch.manual_seed(3)
+    att = LocationSensitiveAttention(query_dim=6, memory_dim=D, attention_dim=8, n_filters=4, kernel_size=3)
+    query = torch.randn(B, 6)
+    mask = padding_mask(LENGTHS, T)
+    processed = att.memory_layer(memory)
+    prev = torch.zeros(B, 2, T)
+    context, weights = att(query, memory, processed, prev, mask)
+    _check_weights(weights, mask)
+    assert context.shape == (B, D)
+    prev2 = prev.clone()
+    prev2[:, :, 0] = 1.0  # attention was on the first character
+    _, weights2 = att(query, memory, processed, prev2, mask)
+    assert not torch.allclose(weights[0], weights2[0]), "location features must change the energies"
+    names = {n for n, _ in att.named_parameters()}
+    assert names == {"query_layer.linear_layer.weight", "memory_layer.linear_layer.weight", "v.linear_layer.weight",
+                     "location_layer.location_conv.conv.weight", "location_layer.location_dense.linear_layer.weight"}
+
+
+def test_attention_gradients_do_not_reach_padding(memory):
+    att = AdditiveAttention(6, D, 8)
+    memory = memory.clone().requires_grad_(True)
+    mask = padding_mask(LENGTHS, T)
+    context, _ = att(torch.randn(B, 6), memory, mask)
+    context.sum().backward()
+    assert (memory.grad[mask] == 0).all()
+
+
+# ----------------------------------------------------------------------------------- the toy task (chapter 09)
+from course_lib.nn.seq2seq import EOS, PAD, ToySeq2Seq, alignment_accuracy, duration, make_batch, train_toy  # noqa: E402
+
+
+@pytest.mark.parametrize("task", ["stretch", "reverse"])
+def test_toy_batches_carry_their_true_alignment(task):
+    b = make_batch(task, 8, generator=torch.Generator().manual_seed(0))
+    for i in range(8):
+        n, m = int(b.src_lengths[i]), int(b.tgt_lengths[i])
+        assert b.tgt[i, m - 1] == EOS and (b.tgt[i, m:] == PAD).all() and (b.truth[i, m:] == -1).all()
+        src, tgt, truth = b.src[i, :n], b.tgt[i, : m - 1], b.truth[i, : m - 1]
+        assert torch.equal(tgt, src[truth]), "every output letter is the input letter it aligns to"
+        if task == "stretch":
+            assert m - 1 == sum(duration(int(s)) for s in src) and (truth.diff() >= 0).all()
+        else:
+            assert truth.tolist() == list(range(n - 1, -1, -1))
+    with pytest.raises(ValueError, match="task"):
+        make_batch("sort")
+
+
+@pytest.mark.parametrize("kind", ["dot", "additive", "location"])
+def test_toy_model_shapes_and_masked_attention(kind):
+    b = make_batch("stretch", 4, generator=torch.Generator().manual_seed(1))
+    logits, alignments = ToySeq2Seq(kind, hidden=16, embedding=8, attention_dim=8)(b.src, b.src_lengths, b.tgt)
+    assert logits.shape == (4, b.tgt.shape[1], 11) and alignments.shape == (4, b.tgt.shape[1], b.src.shape[1])
+    torch.testing.assert_close(alignments.sum(-1), torch.ones(4, b.tgt.shape[1]))
+    mask = padding_mask(b.src_lengths, b.src.shape[1])
+    assert (alignments.masked_select(mask[:, None, :]) == 0).all()
+
+
+def test_alignment_accuracy_counts_only_real_steps():
+    truth = torch.tensor([[0, 1, 1, -1]])
+    a = torch.zeros(1, 4, 2)
+    a[0, [0, 1, 2, 3], [0, 0, 1, 1]] = 1
+    assert alignment_accuracy(a, truth) == pytest.approx(2 / 3)
+
+
+def test_location_attention_learns_the_stretch_alignment_quickly():
+    torch.manual_seed(0)
+    model = ToySeq2Seq("location", hidden=32, embedding=16, attention_dim=16)
+    probe = make_batch("stretch", 2, generator=torch.Generator().manual_seed(9))
+    history = train_toy(model, "stretch", steps=60, batch_size=16, lr=5e-3, progress=False, probe=probe, probe_every=20)
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    assert sum(h["alignment"] for h in history[-10:]) / 10 > 0.6
+    assert [i for i, h in enumerate(history) if "probe_alignment" in h] == [0, 20, 40, 59]
+    tokens, alignments = model.greedy(probe.src, probe.src_lengths)
+    assert tokens.shape[0] == 2 and alignments.shape[2] == probe.src.shape[1]

@@ -1,0 +1,141 @@
+"""`python -m course_lib.tts.synthesize`: outputs, and one clear line + non-zero exit for every bad input.
+
+Each case runs the real command in a subprocess with tiny random-weight checkpoints (written by
+tests.test_pipeline's helpers); COURSE_ASSETS points the default loader at a folder of our choosing.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tests.test_pipeline import write_tiny_tacotron, write_tiny_waveglow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    """An assets folder laid out like the repository's, holding tiny checkpoints."""
+    root = tmp_path_factory.mktemp("assets")
+    write_tiny_tacotron(root / "tacotron2" / "tacotron2_course.pt")
+    (root / "waveglow").mkdir()
+    write_tiny_waveglow(root / "waveglow" / "waveglow_course.pt")
+    return root
+
+
+def cli(*args, assets=None, cwd=None):
+    env = dict(os.environ, COURSE_THREADS="1", PYTHONPATH=str(ROOT))
+    if assets is not None:
+        env["COURSE_ASSETS"] = str(assets)
+    return subprocess.run([sys.executable, "-m", "course_lib.tts.synthesize", *map(str, args)], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def assert_clean_failure(proc, *words, status=1):
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_speaks_text_into_a_wav(assets, tmp_path):
+    out = tmp_path / "out.wav"
+    proc = cli("Hello there.", "-o", out, assets=assets)
+    assert proc.returncode == 0, proc.stderr
+    audio, sr = sf.read(out)
+    assert sr == 22050 and audio.ndim == 1 and len(audio) % (3 * 256) == 0 and audio.std() > 0
+    assert "real-time factor" in proc.stdout
+    assert files_under(tmp_path) == ["out.wav"]  # no temporary files left behind
+
+
+@pytest.mark.slow
+def test_file_writes_one_wav_per_line_with_griffin_lim(assets, tmp_path):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("First line.\n\n  Second line!  \n", encoding="utf-8")
+    proc = cli("--file", lines, "-o", tmp_path / "wavs/", "--vocoder", "griffin-lim", "--seed", "3", assets=assets)
+    assert proc.returncode == 0, proc.stderr
+    assert files_under(tmp_path / "wavs") == ["001_first_line.wav", "002_second_line.wav"]
+    proc = cli("One more.", "-o", str(tmp_path / "wavs") + "/", "-q", assets=assets)  # a folder for one text
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "one_more.wav" in files_under(tmp_path / "wavs")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["   "], ["empty"]),
+    ([], ["nothing to say"]),
+    (["Hi.", "--file", "x.txt"], ["not both"]),
+    (["Hi.", "-o", "out.mp3"], ["suffix"]),
+    (["Hi.", "--sigma", "-1"], ["--sigma"]),
+])
+def test_bad_arguments_fail_fast_and_clearly(assets, tmp_path, args, words):
+    proc = cli(*args, assets=assets, cwd=tmp_path)
+    assert_clean_failure(proc, *words)
+    assert files_under(tmp_path) == []
+
+
+def test_unknown_vocoder_is_an_argument_error(assets, tmp_path):
+    proc = cli("Hi.", "--vocoder", "wavenet", assets=assets, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "invalid choice: 'wavenet'" in proc.stderr and files_under(tmp_path) == []
+
+
+def test_unreadable_files_are_reported(assets, tmp_path):
+    assert_clean_failure(cli("--file", tmp_path / "missing.txt", "-o", tmp_path / "w/", assets=assets),
+                         "no such file")
+    assert_clean_failure(cli("--file", tmp_path, "-o", tmp_path / "w/", assets=assets), "folder")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    assert_clean_failure(cli("--file", tmp_path / "latin1.txt", "-o", tmp_path / "w/", assets=assets), "UTF-8")
+    (tmp_path / "blank.txt").write_text("\n \n")
+    assert_clean_failure(cli("--file", tmp_path / "blank.txt", "-o", tmp_path / "w/", assets=assets), "no text")
+    (tmp_path / "lines.txt").write_text("Fine.\n")
+    assert_clean_failure(cli("--file", tmp_path / "lines.txt", "-o", tmp_path / "one.wav", assets=assets), "folder")
+    assert not (tmp_path / "w").exists() and not (tmp_path / "one.wav").exists()
+
+
+def test_unspeakable_line_stops_before_anything_is_written(assets, tmp_path):
+    lines = tmp_path / "lines.txt"
+    lines.write_text("A fine line.\nMixed 日本 text.\n", encoding="utf-8")
+    proc = cli("--file", lines, "-o", tmp_path / "wavs/", assets=assets)
+    assert_clean_failure(proc, "line 2")
+    assert files_under(tmp_path / "wavs") == []
+
+
+def test_unwritable_output_is_reported(assets, tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    proc = cli("Hi.", "-o", blocker / "out.wav", assets=assets)
+    assert_clean_failure(proc, "cannot write")
+    assert files_under(tmp_path) == ["file.txt"]
+
+
+@pytest.mark.slow
+def test_missing_checkpoints_are_reported(assets, tmp_path):
+    empty = tmp_path / "no_assets"
+    empty.mkdir()
+    out = tmp_path / "out.wav"
+    assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "tacotron2_course.pt")
+    assert_clean_failure(cli("Hi.", "-o", out, "--tacotron", tmp_path / "nope.pt", assets=assets), "nope.pt")
+    (empty / "tacotron2").mkdir()
+    (empty / "tacotron2" / "tacotron2_course.pt").write_bytes((assets / "tacotron2" / "tacotron2_course.pt").read_bytes())
+    assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "waveglow_course.pt", "griffin-lim")
+    assert not out.exists()
+    proc = cli("Hi.", "-o", out, "--vocoder", "griffin-lim", assets=empty)  # the hint works
+    assert proc.returncode == 0 and out.exists()
+
+
+def test_unavailable_device_is_reported(assets, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    assert_clean_failure(cli("Hi.", "-o", tmp_path / "out.wav", "--device", "cuda", assets=assets), "CUDA")
