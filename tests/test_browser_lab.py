@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 WIDGET_NOTEBOOKS = [
     ("01_perceptron.md", ".widget-slider", "ArrowLeft"),
     ("07_sound_as_data.md", ".widget-slider", "ArrowLeft"),  # the spectrogram explorer
+    ("11_training_tacotron2.md", ".widget-slider", "ArrowLeft"),  # the alignment viewer (snapshot slider)
 ]
 
 
