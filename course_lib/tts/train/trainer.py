@@ -46,9 +46,16 @@ def _check_resume(payload: dict, config: TrainConfig, path) -> None:
 
 
 def _truncate_log(path: Path, step: int) -> None:
+    """Keep the metrics lines up to ``step``; a line cut short by a killed writer is dropped."""
     if path.exists():
-        lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= step]
-        path.write_text("".join(l + "\n" for l in lines))
+        lines = []
+        for line in path.read_text().splitlines():
+            try:
+                if json.loads(line)["step"] <= step:
+                    lines.append(line)
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+        path.write_text("".join(line + "\n" for line in lines))
 
 
 def train(config: TrainConfig = TrainConfig(), out_dir="runs/tacotron2", data: TrainData | None = None,

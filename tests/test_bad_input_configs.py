@@ -1,0 +1,135 @@
+"""Bad configurations: every field of every config (and preset, and config read from a file) refuses junk
+with an error naming the field, before any work. Guarantees as in tests/test_bad_input.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from .test_bad_input import ERRORS, INTERNAL, expect_clear_error, raised_in_course_lib
+
+#: row id → the fix the library needs (those rows are xfail(strict=True) until then).
+GAPS: dict[str, str] = {}
+
+
+def case(id_, call, words=(), types=ERRORS):
+    marks = [pytest.mark.xfail(strict=True, reason=GAPS[id_])] if id_ in GAPS else []
+    return pytest.param(call, tuple(words), types, id=id_, marks=marks)
+
+
+# ============================================================================ configs and presets
+#: Values no field of that type accepts (a negative count, NaN, a string for a number, ...).
+JUNK = {
+    "int": ["abc", None, -1, 1.5, float("nan"), True],
+    "float": ["abc", None, -1.0, float("nan"), float("inf")],
+    "bool": ["abc", None, 2],
+}
+
+
+def _config_classes():
+    from course_lib.audio import AudioConfig
+    from course_lib.nn.conv import LeNet, LeNetConfig
+    from course_lib.nn.rnn import ConvBiLSTM, ConvBiLSTMConfig
+    from course_lib.tts.duration import DurationPredictor, DurationPredictorConfig, HMMConfig
+    from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
+    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.waveglow.config import WaveGlowConfig
+    from course_lib.tts.waveglow.model import WaveGlow
+
+    # name → (a valid base config, the model it configures or None)
+    return {
+        "AudioConfig": (AudioConfig(), None),
+        "Tacotron2Config": (Tacotron2Config.course(), Tacotron2),
+        "WaveGlowConfig": (WaveGlowConfig.course(), WaveGlow),
+        "TrainConfig": (TrainConfig(), None),
+        "HMMConfig": (HMMConfig(), None),
+        "DurationPredictorConfig": (DurationPredictorConfig.course(), DurationPredictor),
+        "LeNetConfig": (LeNetConfig(), LeNet),
+        "ConvBiLSTMConfig": (ConvBiLSTMConfig.course(), ConvBiLSTM),
+    }
+
+
+def config_problems(base, model) -> list[str]:
+    """Every (field, junk value) the config — or, if it lets it through, its model — does not refuse clearly."""
+    problems = []
+    for f in dataclasses.fields(base):
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        for junk in JUNK.get(kind, []):
+            try:
+                config = dataclasses.replace(base, **{f.name: junk})
+                if model is not None:
+                    model(config)
+            except (ValueError, TypeError) as err:
+                clear = raised_in_course_lib(err) and f.name in str(err) and not INTERNAL.search(str(err))
+                if not clear:
+                    problems.append(f"{f.name}={junk!r}: unclear {type(err).__name__}: {str(err)[:80]}")
+            except Exception as err:  # noqa: BLE001 - any other type is itself the problem
+                problems.append(f"{f.name}={junk!r}: {type(err).__name__}: {str(err)[:80]}")
+            else:
+                problems.append(f"{f.name}={junk!r}: accepted")
+    return problems
+
+
+CONFIG_GAPS = {
+    "Tacotron2Config": "course_lib/tts/tacotron2/config.py __post_init__: check the float fields (p_*_dropout, "
+                       "gate_threshold) are real numbers before comparing them (TypeError naming the field; "
+                       "today: \"'<=' not supported between 'float' and 'str'\").",
+    "WaveGlowConfig": "course_lib/tts/waveglow/config.py __post_init__: sigma and learning_rate must be finite "
+                      "non-bool real numbers (inf and True pass today; a str gives \"'>' not supported\").",
+    "TrainConfig": "course_lib/tts/train/config.py __post_init__: validate every field by type — ints (no bool/"
+                   "float/NaN; batch_size, eval_every, ... >= 1; decay_start, guide_fade_steps, max_steps, seed >= 0), "
+                   "finite floats (learning_rate, grad_clip, decay_rate in (0, 1], min_learning_rate, weight_decay, "
+                   "guided_attention, guide_sigma, gate_pos_weight >= 0, aligned_within in (0, 1], minutes >= 0), "
+                   "normalize_mels a bool — each error naming the field.",
+    "HMMConfig": "course_lib/tts/duration/hmm.py __post_init__: type-check states_per_phoneme/em_steps (int, not "
+                 "bool/float), var_floor (finite float), edge_silence (bool), naming the field in each error.",
+    "DurationPredictorConfig": "course_lib/tts/duration/predictor.py: add __post_init__ validating in_channels, "
+                               "filter_size, kernel_size (positive odd int) and dropout (float in [0, 1)).",
+    "LeNetConfig": "course_lib/nn/conv.py: add LeNetConfig.__post_init__ validating kernel_size (positive odd int), "
+                   "hidden and n_classes (positive ints) and dropout (float in [0, 1)).",
+    "ConvBiLSTMConfig": "course_lib/nn/rnn.py: add ConvBiLSTMConfig.__post_init__ validating channels (positive "
+                        "even int), n_convs, kernel_size (positive odd int) and dropout (float in [0, 1)).",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=CONFIG_GAPS[n])) if n in CONFIG_GAPS else n
+    for n in sorted(_config_classes())])
+def test_every_config_field_refuses_junk_clearly(name):
+    base, model = _config_classes()[name]
+    problems = config_problems(base, model)
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+def _preset_cases():
+    from course_lib.tts.tacotron2 import Tacotron2Config
+    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.waveglow.config import WaveGlowConfig
+
+    return [
+        case("Tacotron2Config.course:unknown-field", lambda: Tacotron2Config.course(n_heads=4), ["n_heads"]),
+        case("Tacotron2Config.paper:unknown-field", lambda: Tacotron2Config.paper(n_heads=4), ["n_heads"]),
+        case("Tacotron2Config.from_dict:unknown-field",
+             lambda: Tacotron2Config.from_dict({**Tacotron2Config.course().to_dict(), "n_heads": 4}), ["n_heads"]),
+        case("Tacotron2Config.from_dict:not-a-dict", lambda: Tacotron2Config.from_dict([1, 2]), ["dict"]),
+        case("WaveGlowConfig.from_dict:unknown-field", lambda: WaveGlowConfig.from_dict({"n_heads": 4}), ["n_heads"]),
+        case("WaveGlowConfig.from_dict:not-a-dict", lambda: WaveGlowConfig.from_dict(None), ["dict"]),
+        case("TrainConfig:unknown-preset", lambda: TrainConfig(preset="huge"), ["preset"]),
+        case("TrainConfig:override-typo", lambda: TrainConfig(model_overrides={"n_heads": 4}), ["n_heads"]),
+        case("TrainConfig:no-budget", lambda: TrainConfig(max_steps=0, minutes=0), ["budget"]),
+    ]
+
+
+GAPS.update({
+    "Tacotron2Config.from_dict:not-a-dict": "course_lib/tts/tacotron2/config.py from_dict(): raise TypeError "
+                                            "'a Tacotron2Config must be read from a dict' for other types.",
+    "WaveGlowConfig.from_dict:not-a-dict": "course_lib/tts/waveglow/config.py from_dict(): raise TypeError "
+                                           "'a WaveGlowConfig must be read from a dict' for other types.",
+})
+
+
+@pytest.mark.parametrize("call, words, types", _preset_cases())
+def test_presets_and_config_files(call, words, types):
+    expect_clear_error(call, words, types)
