@@ -166,6 +166,10 @@ def test_book_toc_follows_sources():
     assert text.startswith("format: jb-book\nroot: notebooks/00_welcome\n")
     assert text.index("notebooks/01_perceptron") < text.index("notebooks/07_sound") < text.index("notebooks/A_fact_check")
     assert "Part III" not in text and "      - file: glossary" in text
+    import yaml
+
+    parsed = yaml.safe_load(toc(["00_welcome", "12_wavenet"], []))  # "Vocoders: WaveNet" has a colon
+    assert parsed["parts"][0]["caption"].startswith("Part IV — Vocoders: WaveNet")
 
 
 def test_book_drops_progress_bars_and_notes_widgets():

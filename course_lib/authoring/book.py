@@ -8,6 +8,7 @@ solutions behind a toggle, ships MathJax locally, and runs ``jupyter-book build`
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -110,7 +111,7 @@ def toc(chapters: list[str], extra: list[str]) -> str:
     for caption, numbers in PARTS:
         present = [by_number[n] for n in numbers if n in by_number]
         if present:
-            lines += [f"  - caption: {caption}", "    chapters:"] + [f"      - file: notebooks/{c}" for c in present]
+            lines += [f"  - caption: {json.dumps(caption, ensure_ascii=False)}", "    chapters:"] + [f"      - file: notebooks/{c}" for c in present]
     appendices = [f"notebooks/{by_number[n]}" for n in sorted(by_number) if n.isalpha()] + extra
     if appendices:
         lines += ["  - caption: Appendices", "    chapters:"] + [f"      - file: {a}" for a in appendices]
