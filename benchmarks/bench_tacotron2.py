@@ -7,7 +7,9 @@ NVIDIA/tacotron2's reference took ≈ 6–7.6 s per step on 2 threads of this ma
 the course preset at its training batch (16 utterances, ~45 characters, ~220 frames, r = 3).
 Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients (``Decoder.fused_weight_grads``,
 the default) and with plain per-step autograd — the computation pattern of the reference.
-The machine's load average is printed: other processes on the CPU slow every number down.
+The machine's load average is printed: other processes on the CPU slow every number down, and
+with 2 threads on 2 busy cores OpenMP's spin-waiting makes it far worse (run with
+``OMP_WAIT_POLICY=PASSIVE`` on a shared machine, or compare 1-thread numbers).
 """
 
 from __future__ import annotations

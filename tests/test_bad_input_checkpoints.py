@@ -141,10 +141,6 @@ def _course_checkpoint_cases():
     ]
 
 
-GAPS["tacotron2.load_model:wrong-shapes"] = (
-    "course_lib/tts/train/checkpoints.py load_model(): compare the saved tensors' names and shapes with "
-    "Tacotron2(config).state_dict() before load_state_dict and raise ValueError naming the file and the first "
-    "mismatches (as load_nvidia_tacotron2 does); torch's RuntimeError lists hundreds of lines.")
 GAPS["waveglow.load_waveglow:wrong-shapes"] = (
     "course_lib/tts/waveglow/checkpoint.py load_waveglow(): compare names and shapes with WaveGlow(config)"
     ".state_dict() before load_state_dict and raise ValueError naming the file and the mismatches.")

@@ -116,8 +116,6 @@ GAPS = {
                               "same try/except in main() (today: traceback, and out/wavs/ is created first).",
     "make_corpus:out-is-a-file": "course_lib/data/make_corpus.py main(): the same try/except catching OSError "
                                  "(today: FileExistsError traceback from mkdir).",
-    "train:minutes-nan": "course_lib/tts/train/config.py TrainConfig.__post_init__: require finite minutes >= 0 "
-                         "(NaN passes both 'minutes <= 0' checks today, so the run would never stop).",
     "train:out-is-a-file": "course_lib/tts/train/__main__.py main(): also catch OSError around train() (print "
                            "'error: --out a_file is a file, not a folder') — today: FileExistsError traceback.",
     "train:corrupt-checkpoint": "course_lib/tts/train/__main__.py main(): catch OSError (FileNotFoundError of a "

@@ -73,16 +73,8 @@ def config_problems(base, model) -> list[str]:
 
 
 CONFIG_GAPS = {
-    "Tacotron2Config": "course_lib/tts/tacotron2/config.py __post_init__: check the float fields (p_*_dropout, "
-                       "gate_threshold) are real numbers before comparing them (TypeError naming the field; "
-                       "today: \"'<=' not supported between 'float' and 'str'\").",
     "WaveGlowConfig": "course_lib/tts/waveglow/config.py __post_init__: sigma and learning_rate must be finite "
                       "non-bool real numbers (inf and True pass today; a str gives \"'>' not supported\").",
-    "TrainConfig": "course_lib/tts/train/config.py __post_init__: validate every field by type — ints (no bool/"
-                   "float/NaN; batch_size, eval_every, ... >= 1; decay_start, guide_fade_steps, max_steps, seed >= 0), "
-                   "finite floats (learning_rate, grad_clip, decay_rate in (0, 1], min_learning_rate, weight_decay, "
-                   "guided_attention, guide_sigma, gate_pos_weight >= 0, aligned_within in (0, 1], minutes >= 0), "
-                   "normalize_mels a bool — each error naming the field.",
     "HMMConfig": "course_lib/tts/duration/hmm.py __post_init__: type-check states_per_phoneme/em_steps (int, not "
                  "bool/float), var_floor (finite float), edge_silence (bool), naming the field in each error.",
     "DurationPredictorConfig": "course_lib/tts/duration/predictor.py: add __post_init__ validating in_channels, "
@@ -123,8 +115,6 @@ def _preset_cases():
 
 
 GAPS.update({
-    "Tacotron2Config.from_dict:not-a-dict": "course_lib/tts/tacotron2/config.py from_dict(): raise TypeError "
-                                            "'a Tacotron2Config must be read from a dict' for other types.",
     "WaveGlowConfig.from_dict:not-a-dict": "course_lib/tts/waveglow/config.py from_dict(): raise TypeError "
                                            "'a WaveGlowConfig must be read from a dict' for other types.",
 })

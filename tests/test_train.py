@@ -109,6 +109,14 @@ def test_train_config_checks_and_schedule():
         TrainConfig(max_steps=0, minutes=0)
     with pytest.raises(ValueError, match="model_overrides"):
         TrainConfig(model_overrides={"no_such_field": 1})
+    with pytest.raises(ValueError, match="minutes must be a finite number"):
+        TrainConfig(minutes=float("inf"))
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got True"):
+        TrainConfig(batch_size=True)
+    with pytest.raises(ValueError, match=r"decay_rate must lie in \(0.0, 1.0\]"):
+        TrainConfig(decay_rate=1.5)
+    with pytest.raises(TypeError, match="normalize_mels"):
+        TrainConfig(normalize_mels="yes")
     c = TrainConfig(decay_start=100, decay_rate=0.5, decay_steps=100, min_learning_rate=1e-4)
     assert c.learning_rate_at(50) == 1e-3 and c.learning_rate_at(200) == pytest.approx(5e-4)
     assert c.learning_rate_at(10_000) == 1e-4
@@ -174,6 +182,11 @@ def test_export_and_load(tmp_path):
     with pytest.warns(RuntimeWarning, match="max_decoder_steps"):
         mel = model.inference("hi", max_decoder_steps=3, gate_threshold=0.999).mel_postnet
     assert mel.shape[1] == 8
+    damaged = load_checkpoint(path)
+    damaged["model"]["decoder.gate_layer.linear_layer.weight"] = torch.zeros(2, 3)
+    torch.save(damaged, tmp_path / "damaged.pt")
+    with pytest.raises(ValueError, match=r"damaged.pt: its weights do not fit .*gate_layer.linear_layer.weight: saved \(2, 3\)"):
+        load_model(tmp_path / "damaged.pt")
     with pytest.raises(ValueError, match="not a course Tacotron 2 checkpoint"):
         torch.save({"state_dict": {}}, tmp_path / "other.pt")
         load_model(tmp_path / "other.pt")

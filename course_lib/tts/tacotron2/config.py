@@ -50,6 +50,8 @@ class Tacotron2Config:
             value = getattr(self, f.name)
             if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise ValueError(f"Tacotron2Config.{f.name} must be a positive integer, got {value!r}")
+            if f.type == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                raise TypeError(f"Tacotron2Config.{f.name} must be a number, got {value!r}")
             if f.name.startswith("p_") and not 0.0 <= value < 1.0:
                 raise ValueError(f"Tacotron2Config.{f.name} is a dropout probability in [0, 1), got {value!r}")
         if self.symbols_embedding_dim != self.encoder_embedding_dim:
@@ -84,6 +86,8 @@ class Tacotron2Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Tacotron2Config":
+        if not isinstance(data, dict):
+            raise TypeError(f"a Tacotron2Config must be read from a dict, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -78,8 +78,19 @@ def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
                          ".load_state_dict(torch.load(p, weights_only=True)['state_dict'])")
     model_config = check_model_config(payload["model_config"], config, path)
     model = Tacotron2(model_config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
-    model.load_state_dict(state)
+    saved = payload.get("model")
+    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
+        raise ValueError(f"{path} holds no Tacotron 2 weights (it may be a snapshots-only export)")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    problems = [f"missing {k}" for k in expected if k not in saved]
+    problems += [f"unexpected {k}" for k in saved if k not in expected]
+    problems += [f"{k}: saved {tuple(saved[k].shape)}, model {shape}" for k, shape in expected.items()
+                 if k in saved and tuple(saved[k].shape) != shape]
+    if problems:
+        raise ValueError(f"{path}: its weights do not fit a Tacotron 2 of its own config "
+                         f"({len(problems)} problem(s), e.g. {'; '.join(problems[:3])}); the file is damaged "
+                         "or was written by other code")
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved.items()})
     stats = payload.get("mel_stats")
     normalizer = MelNormalizer.from_state_dict(stats) if stats else MelNormalizer.identity(model_config.n_mel_channels)
     return model.to(device).eval(), normalizer, payload

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from course_lib.tts.tacotron2 import Tacotron2Config
 
 PRESETS = ("course", "paper")
+_INT_MINIMA = {"batch_size": 1, "eval_every": 1, "checkpoint_every": 1, "n_eval": 1, "threads": 1, "decay_steps": 1,
+               "decay_start": 0, "guide_fade_steps": 0, "max_steps": 0, "seed": 0}
+_INF = float("inf")
+#: name → (lowest, highest, lowest excluded?)
+_FLOAT_RANGES = {"learning_rate": (0.0, _INF, True), "grad_clip": (0.0, _INF, True), "decay_rate": (0.0, 1.0, True),
+                 "min_learning_rate": (0.0, _INF, False), "weight_decay": (0.0, _INF, False),
+                 "guided_attention": (0.0, _INF, False), "guide_sigma": (0.0, _INF, True),
+                 "gate_pos_weight": (0.0, _INF, True), "aligned_within": (0.0, 1.0, True), "minutes": (0.0, _INF, False)}
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,21 @@ class TrainConfig:
     def __post_init__(self):
         if self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {PRESETS}, got {self.preset!r}")
-        for name in ("batch_size", "eval_every", "checkpoint_every", "n_eval", "threads", "decay_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0 or self.grad_clip <= 0:
-            raise ValueError(f"learning_rate ({self.learning_rate}) and grad_clip ({self.grad_clip}) must be positive")
+        if not isinstance(self.model_overrides, dict):
+            raise TypeError(f"TrainConfig.model_overrides must be a dict, got {type(self.model_overrides).__name__}")
+        if not isinstance(self.normalize_mels, bool):
+            raise TypeError(f"TrainConfig.normalize_mels must be True or False, got {self.normalize_mels!r}")
+        for name, low in _INT_MINIMA.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"TrainConfig.{name} must be an integer >= {low}, got {value!r}")
+        for name, (low, high, low_open) in _FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a finite number, got {value!r}")
+            if value < low or (low_open and value == low) or value > high:
+                bounds = f"{'(' if low_open else '['}{low}, {high}]"
+                raise ValueError(f"TrainConfig.{name} must lie in {bounds}, got {value!r}")
         if self.max_steps <= 0 and self.minutes <= 0:
             raise ValueError("give a budget: max_steps > 0 or minutes > 0")
         self.model_config()  # validates the overrides
