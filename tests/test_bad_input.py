@@ -70,44 +70,6 @@ def files_under(folder: Path) -> set[str]:
 
 #: id → the fix the library needs before that row can pass (the rows stay xfail(strict) until then).
 GAPS = {
-    # text
-    "clean_text:cleaners-int": "course_lib/text/cleaners.py clean_text(): check `cleaners` is a str or an iterable of "
-                                "str before list(cleaners); raise TypeError('cleaners must be a name or a list of "
-                                "names, e.g. \"english\"').",
-    "sequence_to_text:str-ids": "course_lib/text/symbols.py sequence_to_text(): check each id is an integer "
-                                "(isinstance(i, (int, np.integer)) or an integer tensor) before int(i); raise "
-                                "TypeError naming the bad id.",
-    "sequence_to_text:None": "course_lib/text/symbols.py sequence_to_text(): raise TypeError('ids must be a "
-                             "sequence of symbol ids') when ids is not iterable.",
-    # audio files
-    "load_audio:None": "course_lib/audio/io.py load_audio(): check isinstance(path, (str, os.PathLike)) first "
-                       "(TypeError 'path must be a file path (str or Path), got NoneType').",
-    "load_audio:int-path": "course_lib/audio/io.py load_audio(): same path type check as for None.",
-    # mels into the models
-    "tacotron2.forward:nan-mels": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): reject non-finite mels "
-                                  "(ValueError 'mels contain NaN or inf') next to the existing shape check.",
-    "tacotron2.forward:int-mels": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): check "
-                                  "mels.is_floating_point() (TypeError 'mels must be a float tensor').",
-    "tacotron2.forward:complex-mels": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): check "
-                                      "mels.is_floating_point() (complex is not).",
-    "tacotron2.forward:numpy-mels": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): check "
-                                    "isinstance(mels, torch.Tensor) (TypeError '... wrap arrays with torch.as_tensor').",
-    "tacotron2.forward:batch-mismatch": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): check "
-                                        "mels.shape[0] == text.shape[0] and mel_lengths has one entry per item.",
-    "tacotron2.forward:mel-lengths-too-long": "course_lib/tts/tacotron2/model.py Tacotron2.forward(): check "
-                                              "1 <= mel_lengths <= mels.shape[2].",
-    "waveglow.infer:complex-mel": "course_lib/tts/waveglow/model.py WaveGlow._check_mel(): raise TypeError for "
-                                  "complex or non-floating mels instead of casting (the imaginary part is dropped).",
-    "waveglow.forward:nan-audio": "course_lib/tts/waveglow/model.py WaveGlow.forward(): reject non-finite audio "
-                                  "(ValueError 'audio contains NaN or inf'), as _check_mel does for mels.",
-    "denoiser:nan-audio": "course_lib/tts/waveglow/denoiser.py Denoiser.__call__(): reject non-finite audio "
-                          "(ValueError) before the STFT.",
-    "denoiser:too-few-frames": "course_lib/tts/waveglow/denoiser.py Denoiser.__init__(): check n_frames * hop of "
-                               "the WaveGlow > n_fft // 2 (ValueError 'n_frames must be at least ...'); torch.stft "
-                               "raises a RuntimeError about padding otherwise.",
-    "mel_to_audio:str": "course_lib/audio/griffinlim.py mel_to_audio() (and mel_to_linear): validate with "
-                        "course_lib.audio.checks.as_numpy_wave-style checks (TypeError for strings/objects).",
-    "mel_to_audio:complex": "course_lib/audio/griffinlim.py mel_to_audio(): reject complex mels (TypeError).",
 }
 
 
@@ -302,13 +264,6 @@ def _vocoder_eval():
     from course_lib.tts import vocoder_eval
 
     return vocoder_eval
-
-
-GAPS.update({
-    "stoi:too-short": "course_lib/tts/vocoder_eval.py _pair()/stoi(): require enough samples for pystoi (it needs "
-                      "~30 frames of 256 samples at 10 kHz, i.e. ≥ ~0.4 s; ValueError naming the length) — today "
-                      "numpy's AxisError from inside pystoi.",
-})
 
 
 @pytest.mark.parametrize("call, words, types", _mel_cases())

@@ -73,16 +73,6 @@ def config_problems(base, model) -> list[str]:
 
 
 CONFIG_GAPS = {
-    "WaveGlowConfig": "course_lib/tts/waveglow/config.py __post_init__: sigma and learning_rate must be finite "
-                      "non-bool real numbers (inf and True pass today; a str gives \"'>' not supported\").",
-    "HMMConfig": "course_lib/tts/duration/hmm.py __post_init__: type-check states_per_phoneme/em_steps (int, not "
-                 "bool/float), var_floor (finite float), edge_silence (bool), naming the field in each error.",
-    "DurationPredictorConfig": "course_lib/tts/duration/predictor.py: add __post_init__ validating in_channels, "
-                               "filter_size, kernel_size (positive odd int) and dropout (float in [0, 1)).",
-    "LeNetConfig": "course_lib/nn/conv.py: add LeNetConfig.__post_init__ validating kernel_size (positive odd int), "
-                   "hidden and n_classes (positive ints) and dropout (float in [0, 1)).",
-    "ConvBiLSTMConfig": "course_lib/nn/rnn.py: add ConvBiLSTMConfig.__post_init__ validating channels (positive "
-                        "even int), n_convs, kernel_size (positive odd int) and dropout (float in [0, 1)).",
 }
 
 
@@ -115,8 +105,6 @@ def _preset_cases():
 
 
 GAPS.update({
-    "WaveGlowConfig.from_dict:not-a-dict": "course_lib/tts/waveglow/config.py from_dict(): raise TypeError "
-                                           "'a WaveGlowConfig must be read from a dict' for other types.",
 })
 
 

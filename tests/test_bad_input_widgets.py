@@ -138,11 +138,7 @@ def test_random_combinations_never_raise_and_invalid_ones_say_why(name):
             assert error in _message(widget) or "Cannot draw" in _message(widget), _message(widget)
 
 
-FIGURE_LEAKS = {
-    name: f"course_lib/widgets/{name}.py draw(): call plt.close(fig) after plt.show(); with a backend that does "
-          "not close shown figures (Agg in tests, ipympl) every redraw keeps one more figure alive."
-    for name in ("decision_boundary", "feature_maps")
-}
+FIGURE_LEAKS: dict[str, str] = {}  # widget name → the fix its draw() needs (xfail(strict) until then)
 
 
 @pytest.mark.parametrize("name", [

@@ -12,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import positive_int
+from .checks import as_real_array, positive_int
 from .config import AudioConfig
 from .mel import dynamic_range_decompression, mel_to_linear
-from .stft import istft, istft_from_scratch, single_threaded, stft, stft_from_scratch
+from .stft import _torch_stft, istft, istft_from_scratch, single_threaded, stft, stft_from_scratch
 
 _EPS = 1e-16
+#: Largest natural-log mel :func:`mel_to_audio` accepts; speech stays below ~5 and exp(50) ≈ 5e21.
+MAX_LOG_MEL = 50.0
 
 
 def _check_magnitude(magnitude, n_freqs: int | None = None) -> None:
@@ -101,7 +103,7 @@ def griffin_lim(magnitude, config: AudioConfig = AudioConfig(), n_iter: int = 32
     with single_threaded():
         for _ in range(n_iter):
             signal = istft(mag * angles, hop, win, window_name, length=length)
-            rebuilt = stft(signal, config.n_fft, hop, win, window_name)
+            rebuilt = _torch_stft(signal, config.n_fft, hop, win, window_name)  # no input checks: ours, finite
             angles = rebuilt - (momentum / (1 + momentum)) * previous
             angles = angles / (angles.abs() + _EPS)
             previous = rebuilt
@@ -114,22 +116,26 @@ def mel_to_audio(log_mel, config: AudioConfig = AudioConfig(), n_iter: int = 32,
     Undo the log (``exp``), map mel → linear with the filterbank's pseudo-inverse, then Griffin-Lim.
     Extra keyword arguments go to :func:`griffin_lim`.
     """
-    if isinstance(log_mel, torch.Tensor):
-        log_mel = log_mel.detach().cpu().double().numpy()
-    log_mel = np.asarray(log_mel, dtype=np.float64)
+    log_mel = as_real_array(log_mel, "log_mel", "natural-log mel magnitudes").astype(np.float64)
     if log_mel.ndim != 2:
         raise ValueError(f"log_mel must be [n_mels, frames] (one utterance), got shape {log_mel.shape}.")
+    if not np.all(np.isfinite(log_mel)):
+        raise ValueError("log_mel contains NaN or infinite values; clamp before the log (see clip_val).")
+    if log_mel.size and log_mel.max() > MAX_LOG_MEL:
+        raise ValueError(f"log_mel reaches {log_mel.max():.3g}, but natural-log mels of audio in [-1, 1] stay below "
+                         f"~5 (exp({MAX_LOG_MEL:g}) is already absurdly loud). Is it in decibels or normalised? "
+                         "Convert it back to log(mel magnitude) first.")
     linear = mel_to_linear(dynamic_range_decompression(log_mel), config)  # [n_freqs, frames]
     return griffin_lim(linear, config, n_iter=n_iter, **kwargs)
 
 
 def spectral_convergence(magnitude, wave, config: AudioConfig = AudioConfig()) -> float:
     """``‖|STFT(wave)| − S‖_F / ‖S‖_F``: how far ``wave``'s magnitude is from the target ``S`` (lower is better)."""
-    target = torch.as_tensor(np.asarray(magnitude), dtype=torch.float64)
+    target = torch.from_numpy(as_real_array(magnitude, "magnitude", "magnitudes").astype(np.float64))
     _check_magnitude(target, config.n_freqs)
     with single_threaded():
-        rebuilt = stft(torch.as_tensor(np.asarray(wave), dtype=torch.float64), config.n_fft, config.hop_length,
-                       config.win_length).abs()
+        rebuilt = stft(torch.from_numpy(as_real_array(wave, "wave").astype(np.float64)), config.n_fft,
+                       config.hop_length, config.win_length).abs()
     frames = min(target.shape[-1], rebuilt.shape[-1])
     target, rebuilt = target[..., :frames], rebuilt[..., :frames]
     return float(torch.linalg.norm(rebuilt - target) / torch.clamp(torch.linalg.norm(target), min=_EPS))

@@ -33,6 +33,8 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
     (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it).
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}.")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"audio file {path} does not exist.")
@@ -78,6 +80,8 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
     crash never leaves a half-written file. Values outside [-1, 1] are clipped with a warning.
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}.")
     x = as_numpy_wave(wave, "wave", min_samples=1)
     path = Path(path)
     fmt = sf.available_formats()

@@ -1,7 +1,7 @@
 """Mel scale, mel filterbank, log compression and the mel spectrogram (chapter 07).
 
 The mel scale (Stevens, Volkmann & Newman 1937) spaces frequencies as listeners hear pitch. We use
-Slaney's version (Auditory Toolbox, 1998), as librosa's default and Tacotron 2 do: linear below
+Slaney's version (Auditory Toolbox, 1998), as librosa's default and NVIDIA's Tacotron 2 do: linear below
 1 kHz (``m = 3f / 200``), logarithmic above (``m = 15 + 27 · ln(f / 1000) / ln 6.4``). Each mel band
 is a triangle between its neighbours' centres, scaled to unit area ("slaney" normalisation).
 """
@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .checks import as_torch_wave, positive_int
+from .checks import as_real_array, as_torch_wave, positive_int
 from .config import AudioConfig
 from .stft import magnitude, single_threaded, stft
 
@@ -70,7 +70,8 @@ def _cached_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, f
 
 
 def dynamic_range_compression(x, clip_val: float = 1e-5):
-    """``log(clamp(x, clip_val))`` — Tacotron 2's log compression (silence → log(1e-5) ≈ −11.51)."""
+    """``log(clamp(x, clip_val))`` — NVIDIA Tacotron 2's log compression (silence → log(1e-5) ≈ −11.51;
+    the paper clips at 0.01 instead, Shen et al. 2018 sec. 2.2)."""
     if isinstance(x, torch.Tensor):
         return torch.log(torch.clamp(x, min=clip_val))
     return np.log(np.maximum(np.asarray(x), clip_val))
@@ -84,8 +85,9 @@ def dynamic_range_decompression(x):
 def mel_spectrogram(wave, config: AudioConfig = AudioConfig()) -> torch.Tensor:
     """Log mel spectrogram ``[..., n_mels, frames]`` of ``wave [samples]`` or ``[batch, samples]``.
 
-    Tacotron 2's features: ``|torch.stft|`` (Hann, centred, reflect padding; magnitude, not power)
-    → Slaney mel filters → ``log(clamp(·, clip_val))``. ``frames = 1 + samples // hop_length``.
+    NVIDIA Tacotron 2's features (the paper's differ, see chapter 07): ``|torch.stft|`` (Hann,
+    centred, reflect padding; magnitude, not power) → Slaney mel filters → ``log(clamp(·, clip_val))``.
+    ``frames = 1 + samples // hop_length``.
     The wave should lie in [-1, 1]; tensors keep their device.
     """
     if not isinstance(config, AudioConfig):
@@ -104,17 +106,22 @@ def mel_to_linear(mel, config: AudioConfig = AudioConfig()):
     80 bands cannot hold 513 frequencies, so this is the least-squares answer: the Moore–Penrose
     pseudo-inverse of the filterbank, clipped at 0 (magnitudes are non-negative).
     """
+    if not isinstance(config, AudioConfig):
+        raise TypeError(f"config must be an AudioConfig, got {type(config).__name__}.")
     inverse = _pinv(config.sample_rate, config.n_fft, config.n_mels, float(config.fmin), float(config.fmax))
     if isinstance(mel, torch.Tensor):
+        if mel.is_complex():
+            raise TypeError("mel must be real-valued (mel magnitudes); take .abs() first.")
+        mel = mel if mel.is_floating_point() else mel.float()
         _check_mel(mel.shape, config)
         if not bool(torch.isfinite(mel).all()):
             raise ValueError("mel contains NaN or infinite values.")
         return torch.clamp(torch.from_numpy(inverse).to(mel.device, mel.dtype) @ mel, min=0.0)
-    mel = np.asarray(mel, dtype=np.float32)
+    mel = as_real_array(mel, "mel", "mel magnitudes")
     _check_mel(mel.shape, config)
-    if not np.all(np.isfinite(mel)):
-        raise ValueError("mel contains NaN or infinite values.")
-    return np.maximum(inverse @ mel, 0.0)
+    if not np.all(np.isfinite(mel)) or np.abs(mel).max() > np.finfo(np.float32).max:
+        raise ValueError("mel contains NaN or infinite values (or values beyond float32's range, 3.4e38).")
+    return np.maximum(inverse @ mel.astype(np.float32), 0.0)
 
 
 @lru_cache(maxsize=8)

@@ -146,6 +146,12 @@ def stft(wave, n_fft: int = 1024, hop_length: int = 256, win_length: int | None 
         raise ValueError(f"win_length ({win_length}) must be ≤ n_fft ({n_fft}).")
     need = n_fft // 2 + 1 if center else n_fft
     x = as_torch_wave(wave, "wave", min_samples=need, ndim=tuple(range(1, 8)))
+    return _torch_stft(x, n_fft, hop_length, win_length, window_name, center)
+
+
+def _torch_stft(x: torch.Tensor, n_fft: int, hop_length: int, win_length: int, window_name: str = "hann",
+                center: bool = True) -> torch.Tensor:
+    """:func:`stft` without its input checks, for signals the library made itself (Griffin-Lim's loop)."""
     lead = x.shape[:-1]
     x = x.reshape(-1, x.shape[-1])  # [batch, samples]
     spec = torch.stft(x, n_fft, hop_length=hop_length, win_length=win_length,

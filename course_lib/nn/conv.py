@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.checks import integer, probability
+
 __all__ = [
     "conv_output_size", "im2col", "conv2d", "conv1d", "max_pool2d",
     "LeNetConfig", "LeNet", "DigitsSplit", "load_digits_split", "fit_classifier", "accuracy",
@@ -161,6 +163,16 @@ class LeNetConfig:
     dropout: float = 0.25
     n_classes: int = 10
 
+    def __post_init__(self):
+        if not isinstance(self.channels, (tuple, list)) or len(self.channels) != 2:
+            raise TypeError(f"LeNetConfig.channels must be two filter counts, e.g. (16, 32), got {self.channels!r}")
+        for i, c in enumerate(self.channels):
+            integer(c, f"LeNetConfig.channels[{i}]")
+        integer(self.kernel_size, "LeNetConfig.kernel_size", odd=True)  # odd: 'same' padding keeps 8×8
+        integer(self.hidden, "LeNetConfig.hidden")
+        integer(self.n_classes, "LeNetConfig.n_classes")
+        probability(self.dropout, "LeNetConfig.dropout")
+
 
 class LeNet(nn.Module):
     """conv → ReLU → max-pool → conv → ReLU → max-pool → linear → ReLU → linear (10 classes).
@@ -171,10 +183,10 @@ class LeNet(nn.Module):
 
     def __init__(self, config: LeNetConfig = LeNetConfig()):
         super().__init__()
+        if not isinstance(config, LeNetConfig):
+            raise TypeError(f"config must be a LeNetConfig, got {type(config).__name__}")
         c1, c2 = config.channels
         k = config.kernel_size
-        if k % 2 != 1:
-            raise ValueError(f"kernel_size must be odd so 'same' padding keeps 8×8, got {k}")
         self.config = config
         self.conv1 = nn.Conv2d(1, c1, k, padding=k // 2)     # [B, c1, 8, 8]
         self.conv2 = nn.Conv2d(c1, c2, k, padding=k // 2)    # [B, c2, 4, 4]

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.checks import integer, probability
+
 __all__ = [
     "RNNCell", "LSTMCell", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
     "Bidirectional", "recurrent_layer", "make_parity_batch", "SequenceClassifier",
@@ -248,6 +250,12 @@ class ConvBiLSTMConfig:
     kernel_size: int = 5
     dropout: float = 0.5
 
+    def __post_init__(self):
+        integer(self.channels, "ConvBiLSTMConfig.channels", even=True)  # even: two LSTM directions
+        integer(self.n_convs, "ConvBiLSTMConfig.n_convs")
+        integer(self.kernel_size, "ConvBiLSTMConfig.kernel_size", odd=True)
+        probability(self.dropout, "ConvBiLSTMConfig.dropout")
+
     @classmethod
     def paper(cls) -> "ConvBiLSTMConfig":
         """Tacotron 2: 3 conv layers of 512 filters, 5×1, batch norm, ReLU; BiLSTM 256 per direction."""
@@ -272,8 +280,8 @@ class ConvBiLSTM(nn.Module):
 
     def __init__(self, config: ConvBiLSTMConfig = ConvBiLSTMConfig()):
         super().__init__()
-        if config.channels % 2 or config.kernel_size % 2 == 0:
-            raise ValueError(f"channels must be even and kernel_size odd, got {config}")
+        if not isinstance(config, ConvBiLSTMConfig):
+            raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
         self.config = config
         c, k = config.channels, config.kernel_size
         self.convs = nn.ModuleList(

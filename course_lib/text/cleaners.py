@@ -112,7 +112,9 @@ def clean_text(text: str, cleaners: str | Iterable[str] = "english", strip: bool
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-    names = [cleaners] if isinstance(cleaners, str) else list(cleaners)
+    names = [cleaners] if isinstance(cleaners, str) else list(cleaners) if isinstance(cleaners, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise TypeError(f"cleaners must be a name or a list of names, e.g. \"english\"; got {cleaners!r}")
     for name in names:
         key = name.removesuffix("_cleaners")
         if key not in CLEANERS:

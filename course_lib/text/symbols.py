@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+import numpy as np
+
 PAD = "_"
 SPECIAL = "-"
 PUNCTUATION = "!'(),.:;? "
@@ -86,11 +88,23 @@ def text_to_sequence(text: str, cleaners: str | Iterable[str] = "english") -> li
     return ids
 
 
+def _symbol_id(i) -> int:
+    """``i`` as a Python int; a float, string or other object is a TypeError naming it."""
+    if getattr(i, "ndim", None) == 0 and hasattr(i, "item"):
+        i = i.item()  # one element of a numpy array or torch tensor
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        raise TypeError(f"symbol id {i!r} ({type(i).__name__}) is not an integer; "
+                        f"ids must be ints in 0..{len(SYMBOLS) - 1}")
+    return int(i)
+
+
 def sequence_to_text(ids: Iterable[int]) -> str:
     """Map ids back to text; ARPAbet ids come back inside curly braces (``{HH AH0 L OW1}``)."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+        raise TypeError(f"ids must be a sequence of symbol ids (ints), got {type(ids).__name__}")
     out: list[str] = []
     for i in ids:
-        i = int(i)
+        i = _symbol_id(i)
         if not 0 <= i < len(SYMBOLS):
             raise ValueError(f"symbol id {i} is outside 0..{len(SYMBOLS) - 1}")
         if i == PAD_ID:

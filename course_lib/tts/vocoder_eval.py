@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.audio.checks import as_real_array
+
 PESQ_RATE = 16000
 
 
-def _as_array(x) -> np.ndarray:
-    if hasattr(x, "detach"):  # torch.Tensor
-        x = x.detach().cpu().double().numpy()
-    return np.asarray(x, dtype=np.float64).reshape(-1)
+#: STOI compares 30-frame (384 ms at 10 kHz, hop 128) segments: shorter audio has none to compare.
+STOI_MIN_SECONDS = 0.4
 
 
 def _pair(reference, degraded) -> tuple[np.ndarray, np.ndarray]:
-    ref, deg = _as_array(reference), _as_array(degraded)
+    ref = as_real_array(reference, "reference").astype(np.float64).reshape(-1)
+    deg = as_real_array(degraded, "degraded").astype(np.float64).reshape(-1)
     n = min(len(ref), len(deg))
     if n == 0:
         raise ValueError("reference and degraded audio must both be non-empty")
@@ -58,8 +59,13 @@ def stoi(reference, degraded, sample_rate: int = 22050) -> float:
     """Short-time objective intelligibility (pystoi resamples to 10 kHz internally)."""
     from pystoi import stoi as _stoi
 
+    sample_rate = _check_rate(sample_rate)
     ref, deg = _pair(reference, degraded)
-    return float(_stoi(ref, deg, _check_rate(sample_rate), extended=False))
+    need = int(np.ceil(STOI_MIN_SECONDS * sample_rate))
+    if len(ref) < need:
+        raise ValueError(f"STOI needs at least {STOI_MIN_SECONDS} s of audio ({need} samples at {sample_rate} Hz), "
+                         f"got {len(ref)} samples (the shorter of the two signals)")
+    return float(_stoi(ref, deg, sample_rate, extended=False))
 
 
 def log_spectral_distance(reference, degraded, n_fft: int = 1024, hop_length: int = 256,

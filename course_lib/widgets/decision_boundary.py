@@ -54,6 +54,7 @@ class DecisionBoundaryExplorer:
             ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="$x_1$", ylabel="$x_2$")
             ax.legend(loc="upper left", fontsize=8)
             plt.show()
+            plt.close(fig)  # Agg/ipympl keep shown figures open otherwise
 
     def _ipython_display_(self):
         display(self.widget)

@@ -70,6 +70,7 @@ class FeatureMapExplorer:
                 ax = axes[k // 8, 1 + k % 8]
                 ax.imshow(maps[k].numpy(), cmap="cividis", vmin=0, vmax=float(maps.max()) or 1.0)
             plt.show()
+            plt.close(fig)  # Agg/ipympl keep shown figures open otherwise
 
     def _ipython_display_(self):
         display(self.widget)

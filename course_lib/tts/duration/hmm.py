@@ -22,6 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
+from course_lib.checks import flag, integer, real
+
 from .viterbi import durations_from_states, viterbi_batch
 
 __all__ = ["SILENCE", "HMMConfig", "ForcedAlignment", "GMMHMM", "diagonal_gaussian_log_density", "train_gmm_hmm"]
@@ -42,13 +44,17 @@ class HMMConfig:
     edge_silence: bool = True  # optional silence model before the first and after the last phoneme
 
     def __post_init__(self):
-        if not 1 <= self.states_per_phoneme <= 5:
-            raise ValueError(f"states_per_phoneme must be 1..5, got {self.states_per_phoneme}")
+        integer(self.states_per_phoneme, "HMMConfig.states_per_phoneme", 1, 5)
         sched = self.mixture_schedule
+        if not isinstance(sched, (tuple, list)):
+            raise TypeError(f"HMMConfig.mixture_schedule must be a tuple of ints, e.g. (1, 1, 2, 2, 4), got {sched!r}")
+        for count in sched:
+            integer(count, "HMMConfig.mixture_schedule entry")
         if not sched or sched[0] != 1 or any(b not in (a, 2 * a) for a, b in zip(sched, sched[1:])):
             raise ValueError("mixture_schedule must start at 1 and only repeat or double, e.g. (1, 1, 2, 2, 4)")
-        if self.em_steps < 1 or not 0 < self.var_floor < 1:
-            raise ValueError("em_steps must be >= 1 and var_floor in (0, 1)")
+        integer(self.em_steps, "HMMConfig.em_steps")
+        real(self.var_floor, "HMMConfig.var_floor", 0.0, 1.0, low_open=True, high_open=True)
+        flag(self.edge_silence, "HMMConfig.edge_silence")
 
 
 @dataclass(frozen=True)

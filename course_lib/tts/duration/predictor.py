@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.checks import integer, probability
+
 __all__ = [
     "DurationPredictorConfig",
     "DurationPredictor",
@@ -40,6 +42,12 @@ class DurationPredictorConfig:
     kernel_size: int = 3
     dropout: float = 0.1
 
+    def __post_init__(self):
+        integer(self.in_channels, "DurationPredictorConfig.in_channels")
+        integer(self.filter_size, "DurationPredictorConfig.filter_size")
+        integer(self.kernel_size, "DurationPredictorConfig.kernel_size", odd=True)  # odd: output keeps N
+        probability(self.dropout, "DurationPredictorConfig.dropout")
+
     @classmethod
     def paper(cls) -> "DurationPredictorConfig":
         """FastSpeech (Ren et al. 2019, hyperparameter table): hidden 384, 256 filters, kernel 3, dropout 0.1."""
@@ -56,8 +64,8 @@ class DurationPredictor(nn.Module):
 
     def __init__(self, config: DurationPredictorConfig = DurationPredictorConfig()):
         super().__init__()
-        if config.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd so the output keeps the input length, got {config.kernel_size}")
+        if not isinstance(config, DurationPredictorConfig):
+            raise TypeError(f"config must be a DurationPredictorConfig, got {type(config).__name__}")
         self.config = config
         channels = [config.in_channels, config.filter_size, config.filter_size]
         self.convs = nn.ModuleList(

@@ -26,7 +26,7 @@ class Tacotron2Config:
     n_mel_channels: int = 80
     n_frames_per_step: int = 1  # the reduction factor r (Wang et al. 2017)
     prenet_dim: int = 256
-    p_prenet_dropout: float = 0.5  # kept on at inference (Shen et al. 2018, sec. 2.3)
+    p_prenet_dropout: float = 0.5  # kept on at inference (Shen et al. 2018, sec. 2.2)
     attention_rnn_dim: int = 1024
     decoder_rnn_dim: int = 1024
     p_attention_dropout: float = 0.1

@@ -1,5 +1,5 @@
 """Tacotron 2 decoder: prenet → attention LSTM → location-sensitive attention → decoder LSTM →
-mel frame(s) + stop token (Shen et al. 2018, sec. 2.3; step order as NVIDIA/tacotron2).
+mel frame(s) + stop token (Shen et al. 2018, sec. 2.2; step order as NVIDIA/tacotron2).
 
 One decoder step, with ``r`` = frames per step (the reduction factor of Wang et al. 2017):
 

@@ -19,7 +19,7 @@ __all__ = ["LinearNorm", "ConvNorm", "Prenet", "WeightGradTape", "lstm_cell"]
 
 
 class Prenet(nn.Module):
-    """Two ReLU layers without bias, dropout always on — also at inference (Shen et al. 2018, sec. 2.3)."""
+    """Two ReLU layers without bias, dropout always on — also at inference (Shen et al. 2018, sec. 2.2)."""
 
     def __init__(self, in_dim: int, sizes: list[int], dropout: float = 0.5):
         super().__init__()

@@ -19,6 +19,8 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .postnet import Postnet
 
+_INT_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)
+
 
 class Tacotron2Output(NamedTuple):
     """Teacher-forced outputs. Padded frames hold 0 (mels) and +1000 (stop logits), as NVIDIA.
@@ -84,6 +86,33 @@ class Tacotron2(nn.Module):
             raise ValueError(f"text_lengths must be [batch] values in [1, {text.shape[1]}], got {text_lengths.tolist()}")
         return text, text_lengths
 
+    def _check_inputs(self, text, text_lengths, mels, mel_lengths):
+        """Teacher-forcing inputs checked (text via :meth:`_check_text`); mel_lengths come back as a tensor."""
+        text, text_lengths = self._check_text(text, text_lengths)
+        n_mels = self.config.n_mel_channels
+        if not isinstance(mels, torch.Tensor):
+            raise TypeError(f"mels must be a torch tensor [batch, {n_mels}, frames], got {type(mels).__name__}; "
+                            "wrap arrays with torch.as_tensor(...)")
+        if not mels.is_floating_point():
+            raise TypeError(f"mels must be a float tensor (log-mel magnitudes), got dtype {mels.dtype}")
+        if mels.dim() != 3 or mels.shape[1] != n_mels:
+            raise ValueError(f"mels must be [batch, {n_mels}, frames], got {tuple(mels.shape)}")
+        if mels.shape[0] != text.shape[0]:
+            raise ValueError(f"mels hold a batch of {mels.shape[0]} but text a batch of {text.shape[0]}: "
+                             "give one mel spectrogram per text")
+        if not bool(torch.isfinite(mels).all()):
+            raise ValueError("mels contain NaN or inf; log-mels must be finite (clamp before the log)")
+        try:
+            lengths = torch.as_tensor(mel_lengths, device=mels.device)
+        except (TypeError, ValueError, RuntimeError):
+            lengths = None
+        if lengths is None or lengths.shape != (mels.shape[0],) or lengths.dtype not in _INT_DTYPES:
+            raise ValueError(f"mel_lengths must be {mels.shape[0]} integers (one per item), got {mel_lengths!r}")
+        if int(lengths.min()) < 1 or int(lengths.max()) > mels.shape[2]:
+            raise ValueError(f"mel_lengths must lie in [1, {mels.shape[2]}] (the frames in mels), "
+                             f"got {lengths.tolist()}")
+        return text, text_lengths, mels, lengths.long()
+
     def encode(self, text: torch.Tensor, text_lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Symbol ids ``[batch, text]`` → encoder memory ``[batch, text, encoder_embedding_dim]``."""
         embedded = self.embedding(text).transpose(1, 2)  # [batch, channels, text]
@@ -92,10 +121,10 @@ class Tacotron2(nn.Module):
     # ---------------------------------------------------------------- training
     def forward(self, text, text_lengths, mels, mel_lengths) -> Tacotron2Output:
         """Teacher forcing: text ``[B, T_in]``, lengths ``[B]``, mels ``[B, n_mels, T_out]``, mel lengths ``[B]``."""
-        text, text_lengths = self._check_text(text, text_lengths)
+        text, text_lengths, mels, mel_lengths = self._check_inputs(text, text_lengths, mels, mel_lengths)
         memory = self.encode(text, text_lengths)
         mel, gate, alignments = self.decoder(memory, mels, text_lengths)
-        frames = padding_mask(torch.as_tensor(mel_lengths, device=mel.device), mel.shape[2])  # [B, T_out]
+        frames = padding_mask(mel_lengths, mel.shape[2])  # [B, T_out]
         steps = frames[:, :: self.config.n_frames_per_step]  # [B, T_out / r]: no real frame in the step
         mel, mel_postnet = self._postnet(mel, frames)
         return Tacotron2Output(mel, mel_postnet, gate.masked_fill(steps, 1e3), alignments)
