@@ -17,13 +17,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 
 #: loader:kind → the fix the library needs (those rows are xfail(strict=True) until then).
 GAPS = {
-    "waveglow.load_waveglow:empty": "course_lib/tts/waveglow/checkpoint.py load_payload(): load through "
-                                    "course_lib.checkpoint.load_checkpoint(path) instead of torch.load, which "
-                                    "turns every unpickling failure into one ValueError.",
-    "waveglow.load_waveglow:junk": "same fix: waveglow load_payload() → course_lib.checkpoint.load_checkpoint.",
-    "waveglow.load_waveglow:truncated": "same fix: waveglow load_payload() → course_lib.checkpoint.load_checkpoint.",
-    "waveglow.load_waveglow:pickled-code": "same fix: waveglow load_payload() → course_lib.checkpoint.load_checkpoint "
-                                           "(torch's message even advises weights_only=False).",
 }
 
 
@@ -84,10 +77,6 @@ def _checkpoint_loaders():
     }
 
 
-for _kind in ("empty", "junk", "truncated", "pickled-code"):
-    GAPS[f"waveglow.export_model:{_kind}"] = GAPS[f"waveglow.load_waveglow:{_kind}"]
-
-
 @pytest.mark.parametrize("kind", BAD_FILES)
 @pytest.mark.parametrize("loader", sorted(_checkpoint_loaders()))
 def test_checkpoint_loaders_refuse_bad_files(tmp_path, request, loader, kind):
@@ -139,11 +128,6 @@ def _course_checkpoint_cases():
         case("waveglow.load_waveglow:wrong-shapes", waveglow_wrong_shapes, ["w.pt"]),
         case("waveglow.load_waveglow:unknown-config-field", waveglow_unknown_config_field, ["n_heads"]),
     ]
-
-
-GAPS["waveglow.load_waveglow:wrong-shapes"] = (
-    "course_lib/tts/waveglow/checkpoint.py load_waveglow(): compare names and shapes with WaveGlow(config)"
-    ".state_dict() before load_state_dict and raise ValueError naming the file and the mismatches.")
 
 
 @pytest.mark.parametrize("call, words, types", _course_checkpoint_cases())

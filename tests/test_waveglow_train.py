@@ -110,3 +110,43 @@ def test_vocoder_metrics_rank_clean_above_noisy():
         vocoder_eval.pesq_wb(clean, clean, sample_rate=0)
     with pytest.raises(ValueError, match="non-empty"):
         vocoder_eval.log_spectral_distance([], [])
+
+
+@pytest.mark.slow
+def test_resume_continues_the_segment_stream_and_old_checkpoints_still_resume(tmp_path, monkeypatch):
+    """Exact resume in-process (tests/test_resume.py kills a real run): 2 + 2 steps equal 4 straight steps
+    when the checkpoint holds the stream's state; a checkpoint without it (older format) resumes too."""
+    from course_lib.checkpoint import load_checkpoint, save_checkpoint
+
+    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    kw = dict(n_eval_utts=1, progress=False, save_minutes=1000)
+    T.train(tmp_path / "straight", SMALL, steps=4, **kw)
+    for name in ("resumed", "old"):
+        T.train(tmp_path / name, SMALL, steps=2, **kw)
+        if name == "old":
+            payload = load_checkpoint(tmp_path / name / "checkpoint.pt")
+            del payload["rng"], payload["world_size"]
+            save_checkpoint(tmp_path / name / "checkpoint.pt", payload)
+        assert T.train(tmp_path / name, SMALL, steps=4, **kw)["step"] == 4
+    straight, resumed, old = (load_checkpoint(tmp_path / n / "checkpoint.pt") for n in ("straight", "resumed", "old"))
+    assert straight["world_size"] == 1 and len(straight["rng"]) == 1
+    assert all(torch.equal(straight["model"][k], resumed["model"][k]) for k in straight["model"])
+    assert straight["rng"] == resumed["rng"]
+    assert not all(torch.equal(straight["model"][k], old["model"][k]) for k in straight["model"])  # fresh segments
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_with_its_mismatches(tmp_path):
+    from course_lib.tts.waveglow.checkpoint import check_state_dict, save_atomic
+
+    model = WaveGlow(SMALL)
+    state = model.state_dict()
+    state["upsample.weight"] = state["upsample.weight"][:, :, :8]
+    del state["WN.0.end.bias"]
+    state["extra"] = torch.zeros(1)
+    with pytest.raises(ValueError) as info:
+        check_state_dict(model, state, "x.pt")
+    for word in ("x.pt", "upsample.weight", "missing WN.0.end.bias", "unexpected extra", "3 tensor"):
+        assert word in str(info.value)
+    save_atomic(tmp_path / "run" / "checkpoint.pt", {"model": model.state_dict(), "config": SMALL.to_dict()})
+    with pytest.raises(ValueError, match="optimiser"):  # an exported model has no optimiser state to resume
+        T.train(tmp_path / "run", steps=1, progress=False)

@@ -1,47 +1,70 @@
-"""Saving, loading and exporting WaveGlow checkpoints (atomic writes, ``weights_only`` loads)."""
+"""Saving, loading and exporting WaveGlow checkpoints (through :mod:`course_lib.checkpoint`).
+
+A checkpoint is a dict with ``model`` (a state dict) and ``config`` (``WaveGlowConfig.to_dict()``);
+training checkpoints add ``optimizer``, ``step``, ``train_seconds``, ``history``, ``commands`` and,
+optionally, ``rng`` (the segment sampler's random state, for an exact resume) and ``world_size``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from course_lib.checkpoint import load_checkpoint, save_checkpoint
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
 
-#: The shipped course WaveGlow (exported by ``python -m course_lib.tts.waveglow.train export``).
+#: The shipped course WaveGlow (written by ``python -m course_lib.tts.waveglow.train --out RUN --export PATH``).
 SHIPPED_NAME = "waveglow_course.pt"
 
 
 def save_atomic(path: str | Path, payload: dict) -> Path:
-    """``torch.save`` to a temporary file in the same folder, then ``os.replace`` (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; checkpoints are shared files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    """Write ``payload`` atomically (:func:`course_lib.checkpoint.save_checkpoint`: temp file, fsync, os.replace)."""
+    return save_checkpoint(path, payload)
 
 
 def load_payload(path: str | Path) -> dict:
+    """Read a course WaveGlow checkpoint (``weights_only``); ValueError if it is not one."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"no WaveGlow checkpoint at {path}; train one with "
-                                "`python -m course_lib.tts.waveglow.train --out runs/waveglow`")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
-        raise ValueError(f"{path} is not a course WaveGlow checkpoint (needs 'model' and 'config' keys)")
+                                "`python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60`")
+    payload = load_checkpoint(path)
+    if not isinstance(payload.get("model"), dict) or not isinstance(payload.get("config"), dict):
+        raise ValueError(f"{path} is not a course WaveGlow checkpoint (needs a 'model' state dict and a "
+                         "'config' dict); NVIDIA's published WaveGlow loads with "
+                         "course_lib.tts.checkpoints.load_nvidia_waveglow")
     return payload
+
+
+def check_state_dict(model: WaveGlow, state: dict, path: str | Path) -> None:
+    """ValueError naming ``path`` and every missing, unexpected or wrongly shaped tensor of ``state``."""
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    problems = [f"{k} is a {type(v).__name__}, not a tensor" for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    problems += [f"missing {k}" for k in expected if k not in state]
+    problems += [f"unexpected {k}" for k in got if k not in expected]
+    problems += [f"{k}: {got[k]} in the file, {shape} in the model" for k, shape in expected.items()
+                 if k in got and got[k] != shape]
+    if problems:
+        shown = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
+        raise ValueError(f"{path} does not fit the WaveGlow its config describes ({len(problems)} tensor(s)): "
+                         f"{shown}")
+
+
+def _model_for(payload: dict, path: str | Path) -> WaveGlow:
+    """A fresh WaveGlow of the checkpoint's config, after checking that its weights fit."""
+    try:
+        config = WaveGlowConfig.from_dict(payload["config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} holds an invalid WaveGlow config: {err}") from None
+    model = WaveGlow(config)
+    check_state_dict(model, payload["model"], path)
+    return model
 
 
 def sha256(path: str | Path) -> str:
@@ -55,6 +78,7 @@ def sha256(path: str | Path) -> str:
 def export_model(checkpoint: str | Path, out: str | Path, extra: dict | None = None) -> dict:
     """Write the weights of a training checkpoint in float16 (half the size) plus its config."""
     payload = load_payload(checkpoint)
+    _model_for(payload, checkpoint)  # refuse a file that would not load
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     small = {"model": state, "config": payload["config"], "step": payload.get("step", 0),
              "train_seconds": payload.get("train_seconds", 0.0)}
@@ -71,7 +95,7 @@ def load_waveglow(path: str | Path | None = None, *, for_inference: bool = True)
         from course_lib import settings
         path = settings.asset_path("waveglow", SHIPPED_NAME)
     payload = load_payload(path)
-    model = WaveGlow(WaveGlowConfig.from_dict(payload["config"]))
+    model = _model_for(payload, path)
     model.load_state_dict({k: v.float() for k, v in payload["model"].items()})
     return model.prepare_for_inference() if for_inference else model
 

@@ -7,6 +7,7 @@ synthesis", arXiv:1811.00002, Sec. 2–3; numbers of ``paper()`` follow NVIDIA/w
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 
@@ -48,8 +49,12 @@ class WaveGlowConfig:
             )
         if self.segment_length % self.n_group:
             raise ValueError(f"segment_length must be a multiple of n_group={self.n_group}")
-        if not self.sigma > 0 or not self.learning_rate > 0:
-            raise ValueError("sigma and learning_rate must be positive")
+        for name in ("sigma", "learning_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"WaveGlowConfig.{name} must be a real number, got {type(value).__name__} {value!r}")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"WaveGlowConfig.{name} must be a finite number > 0, got {value!r}")
 
     def n_early(self) -> int:
         """How many times channels are emitted early (before flows 4, 8, ... in the paper)."""
@@ -64,6 +69,8 @@ class WaveGlowConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "WaveGlowConfig":
+        if not isinstance(data, dict):
+            raise TypeError(f"a WaveGlowConfig must be read from a dict of its fields, got {type(data).__name__}")
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown WaveGlowConfig fields {sorted(unknown)}")

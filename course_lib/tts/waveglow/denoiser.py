@@ -21,6 +21,13 @@ class Denoiser:
     def __init__(self, waveglow: WaveGlow, n_fft: int = 1024, hop_length: int = 256, n_frames: int = 88):
         if not isinstance(waveglow, WaveGlow):
             raise TypeError(f"Denoiser needs a WaveGlow, got {type(waveglow).__name__}")
+        for name, value in (("n_fft", n_fft), ("hop_length", hop_length), ("n_frames", n_frames)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        hop = waveglow.config.hop_length
+        if n_frames * hop <= n_fft // 2:  # torch.stft's centred (reflect) padding needs more samples
+            raise ValueError(f"n_frames must be at least {n_fft // 2 // hop + 1} (n_frames × hop_length {hop} "
+                             f"> n_fft // 2 = {n_fft // 2} samples for the STFT), got {n_frames}")
         self.n_fft, self.hop_length = n_fft, hop_length
         self.window = torch.hann_window(n_fft)
         param = next(waveglow.parameters())
@@ -33,17 +40,25 @@ class Denoiser:
         return torch.stft(audio, self.n_fft, self.hop_length, window=self.window, center=True,
                           return_complex=True)                                   # [batch, bins, frames]
 
+    def _check_audio(self, audio) -> torch.Tensor:
+        audio = torch.as_tensor(audio)
+        if audio.dim() not in (1, 2) or audio.shape[-1] < self.n_fft // 2 + 1:
+            raise ValueError(f"audio must be [samples] or [batch, samples] with at least {self.n_fft // 2 + 1} "
+                             f"samples, got {tuple(audio.shape)}")
+        if audio.is_complex() or not audio.is_floating_point():
+            raise TypeError(f"audio must be real floating-point samples in [-1, 1], got dtype {audio.dtype}")
+        if not torch.isfinite(audio).all():
+            raise ValueError("audio contains NaN or inf; denoise only finite samples (check the vocoder's input)")
+        return audio
+
     def __call__(self, audio: torch.Tensor, strength: float = 0.01) -> torch.Tensor:
         if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not math.isfinite(strength) \
                 or strength < 0:
             raise ValueError(f"strength must be a finite number >= 0 (0.01–0.1 is typical), got {strength!r}")
-        audio = torch.as_tensor(audio)
+        audio = self._check_audio(audio)
         squeeze = audio.dim() == 1
         if squeeze:
             audio = audio[None]
-        if audio.dim() != 2 or audio.shape[-1] < self.n_fft // 2 + 1:
-            raise ValueError(f"audio must be [samples] or [batch, samples] with at least {self.n_fft // 2 + 1} "
-                             f"samples, got {tuple(audio.shape)}")
         n = audio.shape[-1]
         with torch.inference_mode():
             spec = self._stft(audio.float().cpu())

@@ -2,11 +2,14 @@
 
     python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60        # resumes if possible
     python -m course_lib.tts.waveglow.train --out runs/waveglow --export assets/waveglow/waveglow_course.pt
+    torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --steps 50 --device cpu
 
 Random segments of ground-truth audio with their mel frames; ±0.5 LSB of uniform noise
 (dequantisation) is added to the audio, because a quarter of the corpus samples are exact digital
 zeros and a density on a discrete set of values can grow without bound. Checkpoints are written
-atomically and carry the optimiser, step and history, so a killed run resumes where it stopped.
+atomically and carry the optimiser, step, history and the random state of the segment stream, so a
+killed run resumes exactly where it stopped. Under ``torchrun`` the same loop trains data-parallel
+(docs/SCALING.md §4); with one process every distributed step is a no-op.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
+from torch import nn
 
-from course_lib.tts.waveglow.checkpoint import export_model, load_payload, save_atomic, write_manifest
+from course_lib.tts import distributed as D
+from course_lib.tts.waveglow.checkpoint import check_state_dict, export_model, load_payload, save_atomic, write_manifest
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 
@@ -77,15 +83,28 @@ def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, si
     ``bf16=True`` runs the convolutions in bfloat16 autocast (about 2x faster on CPUs with
     AVX-512 BF16); the loss, log-determinants and weights stay float32.
     """
+    precision = torch.autocast(mel.device.type, dtype=torch.bfloat16, enabled=bf16)
+    return _step(model, optimizer, mel, audio, sigma, precision)
+
+
+def _step(model: nn.Module, optimizer, mel, audio, sigma: float, precision, scaler=None,
+          env: D.DistEnv | None = None) -> float:
+    """:func:`train_step` inside an autocast context ``precision``; ``scaler`` for float16 on CUDA."""
     model.train()
-    with torch.autocast(mel.device.type, dtype=torch.bfloat16, enabled=bf16):
-        z, log_s, log_det = model(mel, audio)
-    loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], log_det, sigma)
-    if not torch.isfinite(loss):
-        raise FloatingPointError("WaveGlow loss became NaN/inf; lower the learning rate or check the data")
+    with precision:
+        z, log_s, log_det = model(mel, audio)  # a DDP-wrapped model all-reduces the gradients in backward()
+    loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det], sigma)
+    if D.any_rank(not torch.isfinite(loss), env or D.DistEnv()):  # all ranks stop, or the others wait forever
+        raise FloatingPointError("WaveGlow loss became NaN/inf; lower the learning rate or check the data "
+                                 "(the last checkpoint is kept)")
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
     return loss.item()
 
 
@@ -96,15 +115,16 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
     from course_lib.tts.vocoder_eval import vocoder_metrics
 
     model.eval()
-    z, log_s, log_det = model(*val_batch)
+    device = next(model.parameters()).device
+    z, log_s, log_det = model(*(t.to(device) for t in val_batch))
     result = {"val_loss": float(waveglow_loss(z, log_s, log_det, sigma_train))}
     scores = []
     for wave in val_waves:
-        mel = mel_spectrogram(wave, audio_config or AudioConfig())[None]
-        out = model.infer(mel, sigma=0.6, generator=torch.Generator().manual_seed(0))[0]
-        scores.append(vocoder_metrics(wave, out.numpy()))
+        mel = mel_spectrogram(wave, audio_config or AudioConfig())[None].to(device)
+        out = model.infer(mel, sigma=0.6, generator=torch.Generator(device).manual_seed(0))[0]
+        scores.append(vocoder_metrics(wave, out.float().cpu().numpy()))
     for key in ("pesq", "stoi", "lsd"):
-        result[key] = float(np.mean([s[key] for s in scores]))
+        result[key] = float(np.mean([s[key] for s in scores])) if scores else float("nan")
     return result
 
 
@@ -117,20 +137,51 @@ def _load_split(split: str, limit: int | None = None, root=None) -> list[np.ndar
     return [u.load_audio() for u in utterances]
 
 
+# ---------------------------------------------------------------------------- several processes (torchrun)
+def _rng_states(rng: np.random.Generator, env: D.DistEnv) -> list[dict]:
+    """Every rank's segment-stream state, in rank order (a collective with several processes)."""
+    if not env.distributed:
+        return [rng.bit_generator.state]
+    states = [None] * env.world_size
+    dist.all_gather_object(states, rng.bit_generator.state)
+    return states
+
+
+def _my_waves(waves, env: D.DistEnv, seed: int) -> list:
+    """This rank's utterances (a DistributedSampler share; all of them for one process), read if paths."""
+    mine = range(len(waves))
+    if env.distributed:
+        mine = list(D.distributed_sampler(range(len(waves)), env, shuffle=True, seed=seed, drop_last=True))
+    if any(isinstance(waves[i], (str, Path)) for i in mine):
+        from course_lib.audio import load_audio
+
+        return [load_audio(waves[i]) if isinstance(waves[i], (str, Path)) else waves[i] for i in mine]
+    return [waves[i] for i in mine]
+
+
 def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: float | None = None, steps: int | None = None,
           seed: int = 0, eval_minutes: float = 10.0, save_minutes: float = 5.0, n_eval_utts: int = 3,
           command: str | None = None, progress: bool = True, bf16: bool = False,
-          corpus: str | Path | None = None) -> dict:
+          corpus: str | Path | None = None, *, env: D.DistEnv | None = None, amp: str = "auto",
+          waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None) -> dict:
     """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``minutes`` of this run or ``steps`` in all.
 
     ``preset`` is "course", "paper" or a :class:`WaveGlowConfig`; a resumed run keeps its saved config.
+    ``waves``/``val_waves``: waveforms or audio paths (default: the corpus's train/val splits);
+    ``batch_size``: per process (default: the config's). ``bf16``: bfloat16 autocast on the CPU.
+
+    Under ``torchrun`` pass ``env=course_lib.tts.distributed.init_from_env()`` (the CLI does): the model
+    is wrapped in DistributedDataParallel, each rank samples from its share of the utterances with its
+    own stream seeded by ``(seed, rank, step)``, ``amp`` autocast runs on CUDA, the ranks decide the time
+    budget and checkpoint times together, and rank 0 alone evaluates, logs and saves. One process
+    (``env=None``): none of that happens, and the stream is restored from the checkpoint (exact resume).
     """
     from tqdm.auto import tqdm
 
+    env = env or D.DistEnv()
     if minutes is None and steps is None:
         raise ValueError("give a budget: minutes=... (wall time of this run) and/or steps=... (total)")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
     if ckpt_path.exists():
         payload = load_payload(ckpt_path)
@@ -139,79 +190,99 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         payload, cfg = None, preset
     else:
         payload = None
+        if preset not in ("course", "paper"):
+            raise ValueError(f"preset must be 'course', 'paper' or a WaveGlowConfig, got {preset!r}")
         cfg = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper}[preset]()
     torch.manual_seed(seed)
-    model = WaveGlow(cfg)
+    model = WaveGlow(cfg).to(env.device)  # on the device before the optimiser state is loaded
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     step, seconds, history, commands = 0, 0.0, [], []
     if payload is not None:
+        if not {"optimizer", "step"} <= set(payload):
+            raise ValueError(f"{ckpt_path} holds WaveGlow weights but no optimiser state or step, so training "
+                             "cannot resume from it; use another --out folder")
+        check_state_dict(model, payload["model"], ckpt_path)
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
-        step, seconds = payload["step"], payload["train_seconds"]
-        history, commands = list(payload["history"]), list(payload["commands"])
+        step, seconds = payload["step"], payload.get("train_seconds", 0.0)
+        history, commands = list(payload.get("history", [])), list(payload.get("commands", []))
     commands.append(command or "train(...)")
 
-    sampler = SegmentSampler(_load_split("train", root=corpus), cfg.segment_length)
-    val_waves = _load_split("val", root=corpus)
-    val_sampler = SegmentSampler(val_waves, cfg.segment_length)
-    val_batch = val_sampler.batch(8, np.random.default_rng(1234))
-    eval_waves = val_waves[:n_eval_utts]
-    rng = np.random.default_rng(seed + step)  # a resumed run draws fresh segments
+    sampler = SegmentSampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
+                             cfg.segment_length)
+    if env.is_main:  # only rank 0 evaluates
+        val_waves = _my_waves(val_waves if val_waves is not None else _load_split("val", root=corpus), D.DistEnv(), 0)
+        val_batch = SegmentSampler(val_waves, cfg.segment_length).batch(8, np.random.default_rng(1234))
+        eval_waves = val_waves[:n_eval_utts]
+    # a fresh run, or one whose checkpoint has no stream: seeded by the step (one process: as before)
+    rng = np.random.default_rng([seed, env.rank, step] if env.distributed else seed + step)
+    saved = payload.get("rng") if payload is not None else None
+    if isinstance(saved, list) and len(saved) == env.world_size:
+        rng.bit_generator.state = saved[env.rank]  # exact resume: continue the interrupted run's stream
+    ddp = D.wrap_model(model, env)
+    scaler = D.grad_scaler(env, amp)
+    batch = batch_size or cfg.batch_size
 
     def save():
-        save_atomic(ckpt_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                "config": cfg.to_dict(), "step": step, "train_seconds": seconds,
-                                "history": history, "commands": commands})
+        states = _rng_states(rng, env)  # every rank takes part; rank 0 writes
+        D.save_on_main(lambda: save_atomic(ckpt_path, {
+            "model": {k: v.cpu() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
+            "config": cfg.to_dict(), "step": step, "train_seconds": seconds, "history": history,
+            "commands": commands, "rng": states, "world_size": env.world_size}), env)
 
+    def log(row):
+        history.append(row)
+        with open(out / "log.jsonl", "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+
+    out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     last_save = last_eval = start
-    total = steps if steps is not None else None
-    bar = tqdm(total=total, initial=step, disable=not progress, desc="WaveGlow", unit="step")
+    bar = tqdm(total=steps, initial=step, disable=not (progress and env.is_main),
+               desc="WaveGlow" + (f" ×{env.world_size}" if env.distributed else ""), unit="step")
     losses = []
     while True:
         now = time.monotonic()
-        if minutes is not None and now - start >= minutes * 60:
+        if D.any_rank(minutes is not None and now - start >= minutes * 60, env) or (steps is not None and step >= steps):
             break
-        if steps is not None and step >= steps:
-            break
-        mel, audio = sampler.batch(cfg.batch_size, rng)
+        mel, audio = (t.to(env.device) for t in sampler.batch(batch, rng))
+        precision = D.autocast(env, amp) if env.device.type == "cuda" else \
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
         t0 = time.monotonic()
-        losses.append(train_step(model, optimizer, mel, audio, cfg.sigma, bf16))
+        losses.append(_step(ddp, optimizer, mel, audio, cfg.sigma, precision, scaler, env))
         seconds += time.monotonic() - t0
         step += 1
         bar.update(1)
         if step % 25 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
-        if now - last_eval >= eval_minutes * 60:
-            row = {"step": step, "train_seconds": round(seconds, 1),
-                   "train_loss": float(np.mean(losses[-100:])),
+        if env.is_main and now - last_eval >= eval_minutes * 60:
+            row = {"step": step, "train_seconds": round(seconds, 1), "train_loss": float(np.mean(losses[-100:])),
                    **evaluate(model, val_batch, eval_waves, cfg.sigma)}
-            history.append(row)
-            with open(out / "log.jsonl", "a") as fh:
-                fh.write(json.dumps(row) + "\n")
+            log(row)
             bar.write(json.dumps(row))
             last_eval = time.monotonic()
-        if time.monotonic() - last_save >= save_minutes * 60:
+        if D.any_rank(time.monotonic() - last_save >= save_minutes * 60, env):
             save()
             last_save = time.monotonic()
     bar.close()
     row = {"step": step, "train_seconds": round(seconds, 1),
-           "train_loss": float(np.mean(losses[-100:])) if losses else float("nan"),
-           **evaluate(model, val_batch, eval_waves, cfg.sigma)}
-    history.append(row)
-    with open(out / "log.jsonl", "a") as fh:
-        fh.write(json.dumps(row) + "\n")
+           "train_loss": float(np.mean(losses[-100:])) if losses else float("nan")}
+    if env.distributed:
+        row["world_size"] = env.world_size
+    if env.is_main:
+        row.update(evaluate(model, val_batch, eval_waves, cfg.sigma))
+        log(row)
     save()
-    return row
+    return {**row, "in_sync": D.weights_in_sync(ddp, env)}
 
 
 def export(out: str | Path, target: str | Path) -> dict:
     """Export ``out/checkpoint.pt`` as a float16 asset plus ``MANIFEST.json`` next to it."""
     payload = load_payload(Path(out) / "checkpoint.pt")
-    last = payload["history"][-1] if payload["history"] else {}
+    history = payload.get("history") or []
     info = export_model(Path(out) / "checkpoint.pt", target,
-                        {"commands": payload["commands"], "last_validation": last,
-                         "history": payload["history"]})
+                        {"commands": payload.get("commands", []), "last_validation": history[-1] if history else {},
+                         "history": history})
     target = Path(target)
     manifest_path = target.parent / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -222,7 +293,7 @@ def export(out: str | Path, target: str | Path) -> dict:
     return info
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_lib.tts.waveglow.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="run folder (checkpoint.pt, log.jsonl); resumes if present")
@@ -233,23 +304,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 leaves the laptop usable)")
     parser.add_argument("--eval-minutes", type=float, default=10.0)
     parser.add_argument("--save-minutes", type=float, default=5.0)
-    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the convolutions (~2x faster)")
+    parser.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast for the convolutions (~2x faster)")
     parser.add_argument("--corpus", default=None, help="corpus folder (default: assets/corpus)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available")
+    parser.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto",
+                        help="CUDA mixed precision (auto: bfloat16 where supported)")
+    parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
+    parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--export", default=None, metavar="PATH",
                         help="do not train: export out/checkpoint.pt (float16) to PATH and update MANIFEST.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The CLI; under ``torchrun --nproc_per_node N`` it trains data-parallel (rank 0 prints and saves)."""
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
     if args.export:
-        print(json.dumps({k: v for k, v in export(args.out, args.export).items() if k != "history"}, indent=2))
+        try:
+            info = export(args.out, args.export)
+        except (ValueError, TypeError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(json.dumps({k: v for k, v in info.items() if k != "history"}, indent=2))
         return 0
     if args.minutes is None and args.steps is None:
         parser.error("give --minutes and/or --steps")
+    for name, value in (("--steps", args.steps), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            parser.error(f"{name} must be >= 1, got {value}")
+    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
+        parser.error(f"--minutes must be a positive number, got {args.minutes}")
     torch.set_num_threads(args.threads)
     command = "python -m course_lib.tts.waveglow.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
-                args.save_minutes, command=command, bf16=args.bf16,
-                corpus=args.corpus)
-    print(json.dumps(row))
-    return 0
+    env = None
+    try:
+        env = D.init_from_env(args.device)
+        if env.distributed:
+            command = f"torchrun --nproc_per_node {env.world_size} " + command
+        row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
+                    args.save_minutes, command=command, bf16=args.bf16, corpus=args.corpus,
+                    progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size)
+    except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
+        where = f" (rank {env.rank})" if env is not None and env.distributed else ""
+        print(f"error{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        if env is not None:
+            D.cleanup(env)
+    if env.is_main:
+        print(json.dumps(row))
+    return 0 if row["in_sync"] else 1
 
 
 if __name__ == "__main__":
