@@ -57,10 +57,13 @@ ROWS = [
      ["nowhere"]),
     ("authoring:workspace-missing-editions", AUTHORING + ["workspace", "--editions", "nowhere", "--to", "ws"],
      ["nowhere"]),
+    ("authoring:build-a-folder", AUTHORING + ["build", "run", "--out", "editions"], ["not a chapter source"]),
     ("make_corpus:count-not-a-number", CORPUS + ["--out", "corpus", "--count", "many"], ["--count"]),
     ("make_corpus:count-0", CORPUS + ["--out", "corpus", "--count", "0"], ["count"]),
     ("make_corpus:unknown-id", CORPUS + ["--out", "corpus", "--only", "c9999"], ["c9999"]),
     ("make_corpus:out-is-a-file", CORPUS + ["--out", "a_file", "--only", "c0001"], ["a_file"]),
+    ("make_corpus:jobs-0", CORPUS + ["--out", "corpus", "--jobs", "0"], ["--jobs"]),
+    ("make_corpus:only-no-ids", CORPUS + ["--out", "corpus", "--only", ","], ["--only"]),
     ("train:no-out", TRAIN, ["--out"]),
     ("train:unknown-preset", TRAIN + ["--out", "r", "--preset", "huge"], ["--preset"]),
     ("train:batch-size-0", TRAIN + ["--out", "r", "--batch-size", "0"], ["batch_size"]),
@@ -100,39 +103,6 @@ ROWS = [
 ]
 
 GAPS = {
-    "authoring:build-not-a-notebook": "course_lib/authoring/__main__.py _sources(): refuse paths that are not "
-                                      "notebooks/NN_slug.md sources (suffix .md) with SystemExit('error: ... is not a "
-                                      "chapter source'); today jupytext raises JupytextFormatError with a traceback.",
-    "authoring:execute-missing-editions": "course_lib/authoring/__main__.py cmd_execute(): if --editions is not a "
-                                          "folder with *.ipynb, print 'error: no built notebooks in DIR; run "
-                                          "`python -m course_lib.authoring build` first' and return 2 (today: exit 0).",
-    "authoring:workspace-missing-editions": "course_lib/authoring/__main__.py cmd_workspace() (or workspace.sync): "
-                                            "refuse a missing --editions folder with an error line (today: exit 0, "
-                                            "'0 new notebook(s) copied').",
-    "make_corpus:count-0": "course_lib/data/make_corpus.py main(): wrap build_corpus in try/except (ValueError, "
-                           "OSError) → print(f'error: {err}', file=sys.stderr); return 1 — or validate --count >= 1 "
-                           "with parser.error before any work.",
-    "make_corpus:unknown-id": "course_lib/data/make_corpus.py: check --only ids before creating folders, and the "
-                              "same try/except in main() (today: traceback, and out/wavs/ is created first).",
-    "make_corpus:out-is-a-file": "course_lib/data/make_corpus.py main(): the same try/except catching OSError "
-                                 "(today: FileExistsError traceback from mkdir).",
-    "train:out-is-a-file": "course_lib/tts/train/__main__.py main(): also catch OSError around train() (print "
-                           "'error: --out a_file is a file, not a folder') — today: FileExistsError traceback.",
-    "train:corrupt-checkpoint": "course_lib/tts/train/__main__.py main(): catch OSError (FileNotFoundError of a "
-                                "missing corpus) with the ValueError; better, let train() read the checkpoint before "
-                                "the corpus so a corrupt one is reported in a second (today: traceback from "
-                                "load_course_data, which runs first).",
-    "train:missing-corpus": "course_lib/tts/train/__main__.py main(): catch OSError too → 'error: corpus metadata "
-                            ".../metadata.jsonl is missing; ...' (today: FileNotFoundError traceback).",
-    "waveglow:steps-negative": "course_lib/tts/waveglow/train.py main(): parser.error unless --steps >= 1 and "
-                               "--minutes > 0 when given (today --steps -1 exits 0 after writing a 0-step checkpoint).",
-    "waveglow:threads-0": "course_lib/tts/waveglow/train.py main(): parser.error('--threads must be >= 1') before "
-                          "torch.set_num_threads (today: RuntimeError traceback).",
-    "waveglow:missing-corpus": "course_lib/tts/waveglow/train.py main(): wrap train()/export() in try/except "
-                               "(ValueError, FileNotFoundError, FloatingPointError) → 'error: ...' on stderr, return 1.",
-    "waveglow:export-without-run": "same fix as waveglow:missing-corpus (FileNotFoundError traceback today).",
-    "waveglow:corrupt-checkpoint": "course_lib/tts/waveglow/checkpoint.py load_payload() → "
-                                   "course_lib.checkpoint.load_checkpoint, plus the try/except in main().",
 }
 
 

@@ -1,5 +1,5 @@
-"""Data-parallel training (course_lib.tts.distributed, distributed_train): two CPU processes with Gloo
-train a tiny model for a few steps and must end with identical weights."""
+"""Data-parallel training (course_lib.tts.distributed, the course trainer under torchrun, distributed_train):
+two CPU processes with Gloo train a tiny model for a few steps and must end with identical weights."""
 
 import json
 import os
@@ -42,14 +42,15 @@ def _worker(rank, world, port, out):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    from course_lib.tts.distributed_train import train_tacotron2
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.train import TrainConfig, train
 
     env = D.init_from_env("cpu")
     assert env.distributed and env.backend == "gloo" and env.rank == rank
     config = TrainConfig(model_overrides=TINY, batch_size=2, max_steps=3, minutes=0, eval_every=2,
                          checkpoint_every=100, n_eval=2, threads=1)
-    result = train_tacotron2(config, out / "run", env, data=fake_data(), progress=False)
+    done = train(config, out / "run", fake_data(), progress=False, env=env)  # the course trainer, data-parallel
+    result = {"step": done.step, "in_sync": done.in_sync, "world_size": done.world_size,
+              "evaluated": done.last_eval is not None}
     from course_lib.checkpoint import load_checkpoint
 
     model_state = load_checkpoint(out / "run" / "checkpoint.pt")["model"]
@@ -74,7 +75,9 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     results = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in range(2)]
     for r in results:
         assert r["result"]["in_sync"] and r["in_sync_after"] and r["result"]["step"] == 3
+        assert r["result"]["world_size"] == 2
         assert not r["drifted"]  # the check can fail: a perturbed copy on rank 1 is caught on both ranks
+    assert [r["result"]["evaluated"] for r in results] == [True, False]  # rank 0 alone evaluates
     payload = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
     assert payload["world_size"] == 2 and payload["step"] == 3
     # only rank 0 evaluated and logged: one line at step 2, one at the end (step 3)
@@ -90,20 +93,68 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     assert len(moved) > 10
 
 
-@pytest.mark.slow
-def test_torchrun_cli_trains_waveglow_on_the_corpus(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+def _torchrun(module_args: list[str], tmp_path: Path, env: dict) -> dict:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), "-m", "course_lib.tts.distributed", "waveglow", "--out",
-           str(tmp_path / "wg"), "--steps", "2", "--batch-size", "1", "--max-utterances", "40", "--no-progress", "--device", "cpu"]
+           "--master_port", str(free_port()), "-m", *module_args, "--no-progress", "--device", "cpu"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["in_sync"] and result["step"] == 2 and result["world_size"] == 2
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # rank 0 alone prints
+
+
+@pytest.mark.slow
+def test_torchrun_trains_waveglow_with_both_clis_and_resumes(tmp_path):
+    """``-m course_lib.tts.distributed waveglow`` and ``-m course_lib.tts.waveglow.train`` run the same trainer."""
+    from course_lib.checkpoint import load_checkpoint
     from course_lib.tts.waveglow.checkpoint import load_waveglow
 
+    from .test_resume import tiny_corpus
+
+    tiny_corpus(tmp_path / "assets", n_train=4, n_val=1)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", COURSE_ASSETS=str(tmp_path / "assets"))
+    out = str(tmp_path / "wg")
+    first = _torchrun(["course_lib.tts.distributed", "waveglow", "--out", out, "--steps", "2", "--batch-size", "1"],
+                      tmp_path, env)
+    assert first["in_sync"] and first["step"] == 2 and first["world_size"] == 2 and "val_loss" in first
+    payload = load_checkpoint(tmp_path / "wg" / "checkpoint.pt")
+    assert payload["world_size"] == 2 and len(payload["rng"]) == 2
+    assert payload["rng"][0] != payload["rng"][1]  # each rank draws its own segments
+    second = _torchrun(["course_lib.tts.waveglow.train", "--out", out, "--steps", "3", "--batch-size", "1"],
+                       tmp_path, env)
+    assert second["in_sync"] and second["step"] == 3 and second["world_size"] == 2
+    payload = load_checkpoint(tmp_path / "wg" / "checkpoint.pt")
+    assert payload["step"] == 3 and len(payload["commands"]) == 2 and payload["commands"][1].startswith("torchrun")
+    log = [json.loads(line) for line in (tmp_path / "wg" / "log.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in log] == [2, 3]  # rank 0 alone evaluated and logged
+    assert not list((tmp_path / "wg").glob("*.tmp"))
     model = load_waveglow(tmp_path / "wg" / "checkpoint.pt")  # the course loader reads it
     assert model.config.wn_channels == 32
+
+
+@pytest.mark.slow
+def test_the_course_tacotron_trainer_runs_under_torchrun_and_resumes_a_one_process_run(tmp_path):
+    """``-m course_lib.tts.distributed tacotron2`` and ``-m course_lib.tts.train`` run the same trainer."""
+    from course_lib.checkpoint import load_checkpoint
+
+    from .test_resume import tiny_corpus
+
+    tiny_corpus(tmp_path / "assets")  # 4 training utterances: with 2 processes, 2 batches of 1 per rank and epoch
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", COURSE_ASSETS=str(tmp_path / "assets"))
+    run = ["--out", str(tmp_path / "t2"), "--batch-size", "1", "--eval-every", "2", "--minutes", "0", "--no-progress"]
+    alone = subprocess.run([sys.executable, "-m", "course_lib.tts.distributed", "tacotron2", *run, "--max-steps", "3",
+                            "--device", "cpu"], capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    first = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert first["in_sync"] and first["step"] == 3 and first["world_size"] == 1 and "within" in first
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(free_port()), "-m", "course_lib.tts.train", *run, "--max-steps", "4"]
+    second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.count("step 4,") == 1  # rank 0 alone reports
+    payload = load_checkpoint(tmp_path / "t2" / "checkpoint.pt")
+    assert payload["world_size"] == 2 and payload["step"] == 4
+    log = [json.loads(line) for line in (tmp_path / "t2" / "metrics.jsonl").read_text().splitlines()]
+    assert [(row["step"], row.get("world_size")) for row in log] == [(2, None), (3, None), (4, 2)]
+    assert not list((tmp_path / "t2").glob("*.tmp"))
 
 
 def test_single_process_environment(monkeypatch):
@@ -118,6 +169,7 @@ def test_single_process_environment(monkeypatch):
         assert model(torch.ones(1, 2)).dtype == torch.float32
     assert not D.grad_scaler(env).is_enabled()
     assert D.save_on_main(lambda: 42, env) == 42
+    assert D.any_rank(True, env) is True and D.any_rank(torch.tensor(False), env) is False
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("RANK", "5")
     with pytest.raises(ValueError, match="RANK=5"):
@@ -180,5 +232,7 @@ def test_ljspeech_recipes_run_in_one_process(tmp_path, monkeypatch):
     lines = (tmp_path / "t2" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and "val_total" in json.loads(lines[-1])
     assert (root / "mel_cache").is_dir()  # LJSpeech mels are cached on disk, not kept as a list in memory
-    args = parse_args(["waveglow", "--out", str(tmp_path / "wg"), "--steps", "1", "--batch-size", "2", *tiny])
+    args = parse_args(["waveglow", "--out", str(tmp_path / "wg"), "--steps", "1", "--batch-size", "2",
+                       "--val-size", "2", *tiny])
     assert run(args) == 0 and (tmp_path / "wg" / "checkpoint.pt").exists()
+    assert "val_loss" in json.loads((tmp_path / "wg" / "log.jsonl").read_text())  # validated on held-out clips

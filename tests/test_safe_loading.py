@@ -214,15 +214,7 @@ def _loaders():
         "tts.pipeline.load_vocoder": lambda p, t: pipeline.load_vocoder(p),
         "data.cache.MelCache.get": mel_cache,
     }
-    try:
-        from course_lib.tts import distributed as D
-        from course_lib.tts import distributed_train as DT
-    except ImportError:  # chapter 15's multi-process training is optional
-        return loaders
-    loaders["tts.distributed_train.train_tacotron2 (resume)"] = resume(
-        lambda out, t: DT.train_tacotron2(TrainConfig(max_steps=1, minutes=0), out, D.DistEnv(), progress=False))
-    loaders["tts.distributed_train.train_waveglow (resume)"] = resume(
-        lambda out, t: DT.train_waveglow(out, D.DistEnv(), steps=1, progress=False))
+    # the distributed CLI (course_lib.tts.distributed_train) runs these same trainers: nothing more to load
     return loaders
 
 

@@ -20,7 +20,20 @@ def _sources(names: list[str]) -> list[Path]:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise SystemExit(f"error: no such chapter source: {', '.join(missing)}")
+    wrong = [str(p) for p in paths if p.suffix != ".md" or not p.is_file()]
+    if wrong:
+        raise SystemExit(f"error: {', '.join(wrong)} is not a chapter source; give notebooks/NN_slug.md files")
     return paths
+
+
+def _built(folder: Path) -> list[Path] | None:
+    """The built notebooks in ``folder``, or None (after an error line) when there are none."""
+    found = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not found:
+        print(f"error: no built notebooks in {folder}; run `python -m course_lib.authoring build` first",
+              file=sys.stderr)
+        return None
+    return found
 
 
 def cmd_build(args) -> int:
@@ -57,6 +70,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_workspace(args) -> int:
+    if _built(Path(args.editions)) is None:
+        return 2
     copied, kept = workspace.sync(Path(args.editions), Path(args.to))
     print(f"workspace {args.to}: {len(copied)} new notebook(s) copied, {len(kept)} of yours left untouched")
     return 0
@@ -71,15 +86,21 @@ def _execute_one(pair):
 
 def cmd_execute(args) -> int:
     src, out = Path(args.editions), Path(args.out)
+    built = _built(src)
+    if built is None:
+        return 2
+    if args.jobs < 1:
+        print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
     todo = []
-    for nb in sorted(src.glob("*.ipynb")):
+    for nb in built:
         target = out / nb.name
         if args.force or not target.exists() or target.stat().st_mtime < nb.stat().st_mtime:
             todo.append((nb, target))
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for name, seconds in pool.map(_execute_one, todo):
             print(f"executed {name} in {seconds:.1f} s")
-    print(f"{len(todo)} executed, {len(list(src.glob('*.ipynb'))) - len(todo)} up to date in {out}")
+    print(f"{len(todo)} executed, {len(built) - len(todo)} up to date in {out}")
     return 0
 
 

@@ -136,12 +136,17 @@ def build_corpus(out: Path, count: int = COUNT, seed: int = SEED, only: list[str
     from course_lib.text import espeak
 
     out = Path(out)
-    (out / "wavs").mkdir(parents=True, exist_ok=True)
     sentences = course_sentences(count, seed)
     ids = [f"c{i:04d}" for i in range(1, len(sentences) + 1)]
     chosen = [i for i, uid in enumerate(ids) if only is None or uid in only]
     if only is not None and len(chosen) != len(set(only)):
         raise ValueError(f"unknown utterance ids {sorted(set(only) - set(ids))}; ids run c0001..{ids[-1]}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1 (parallel eSpeak processes), got {jobs}")
+    for folder in (out, out / "wavs"):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file, not a folder; give --out a folder for the corpus")
+    (out / "wavs").mkdir(parents=True, exist_ok=True)
     texts = [clean_text(s) for s in sentences]
     t0 = time.perf_counter()
     spoken = espeak.synthesize_isolated([texts[i] for i in chosen], VOICE, RATE, PITCH, jobs)
@@ -203,9 +208,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated ids to (re)make, e.g. c0001,c0002")
     parser.add_argument("--jobs", type=int, default=2, help="parallel eSpeak processes")
     args = parser.parse_args(argv)
-    only = args.only.split(",") if args.only else None
+    if args.count < 1:
+        parser.error(f"--count must be at least 1, got {args.count}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    only = [uid.strip() for uid in args.only.split(",") if uid.strip()] if args.only is not None else None
+    if only == []:
+        parser.error("--only names no utterance ids; give e.g. --only c0001,c0002")
     t0 = time.perf_counter()
-    m = build_corpus(args.out, args.count, args.seed, only, args.jobs)
+    try:
+        m = build_corpus(args.out, args.count, args.seed, only, args.jobs)
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     size = sum((args.out / f).stat().st_size for f in m["files"]) + (args.out / "MANIFEST.json").stat().st_size
     print(f"{sum(m['utterances'].values())} utterances {m['utterances']}, {m['total_duration_s'] / 60:.2f} min, "
           f"{size / 1e6:.2f} MB; synthesis {m['synthesis_seconds']:.1f} s, total {time.perf_counter() - t0:.1f} s")

@@ -10,8 +10,10 @@ The global batch is ``world_size × per-process batch``. Backends: NCCL between 
     torchrun --nproc_per_node 2 -m course_lib.tts.distributed waveglow --out runs/wg --steps 50   # CPU, Gloo
 
 Helpers (usable from any training loop): :func:`init_from_env`, :func:`wrap_model`, :func:`unwrap`,
-:func:`distributed_sampler`, :func:`shard_batches`, :func:`autocast`, :func:`weights_in_sync`,
-:func:`save_on_main`, :func:`barrier`, :func:`cleanup`. The loops live in
+:func:`distributed_sampler`, :func:`shard_batches`, :func:`autocast`, :func:`any_rank`,
+:func:`weights_in_sync`, :func:`save_on_main`, :func:`barrier`, :func:`cleanup`. The Tacotron 2 loop
+is the course trainer itself, :func:`course_lib.tts.train.train` (so ``torchrun ... -m
+course_lib.tts.train`` works too); the command line and the LJSpeech data live in
 :mod:`course_lib.tts.distributed_train`. See docs/SCALING.md.
 """
 
@@ -28,7 +30,7 @@ import torch.distributed as dist
 from torch import nn
 
 __all__ = ["DistEnv", "init_from_env", "wrap_model", "unwrap", "distributed_sampler", "shard_batches", "autocast",
-           "grad_scaler", "weights_in_sync", "save_on_main", "barrier", "cleanup", "main"]
+           "grad_scaler", "any_rank", "weights_in_sync", "save_on_main", "barrier", "cleanup", "main"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,18 @@ def grad_scaler(env: DistEnv, mode: str = "auto") -> torch.amp.GradScaler:
     """A loss scaler, enabled only for float16 on CUDA (bfloat16 has float32's range and needs none)."""
     fp16 = env.device.type == "cuda" and (mode == "fp16" or (mode == "auto" and not torch.cuda.is_bf16_supported()))
     return torch.amp.GradScaler("cuda" if env.device.type == "cuda" else "cpu", enabled=fp16)
+
+
+def any_rank(flag: bool, env: DistEnv) -> bool:
+    """True on every rank when ``flag`` is true on at least one (an all-reduce of a 0/1 flag); one
+    process: ``flag``. For decisions all ranks must share — a time budget (their clocks differ), a NaN
+    loss on one rank's batch — since a rank that stops alone leaves the others waiting forever.
+    Every rank must call it."""
+    if not env.distributed:
+        return bool(flag)
+    t = torch.tensor([float(bool(flag))], device=env.device if env.backend == "nccl" else "cpu")
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 @torch.no_grad()

@@ -2,6 +2,8 @@
 
 Trains a Tacotron 2 on the course corpus; running the same command again resumes from
 ``<out>/checkpoint.pt``. ``--export DIR`` writes a small model + MANIFEST.json when done.
+Under ``torchrun --nproc_per_node N -m course_lib.tts.train ...`` the N processes train data-parallel
+(global batch N × --batch-size; rank 0 logs, saves and exports; see docs/SCALING.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--export-name", default="tacotron2_course.pt", help="file name of the exported model")
     p.add_argument("--export-without-weights", action="store_true",
                    help="export only the alignment snapshots and metrics (e.g. of a failed run, to show it)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: one GPU per process (GPU LOCAL_RANK under torchrun)")
+    p.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto",
+                   help="mixed precision on CUDA (auto: bfloat16 where supported); the CPU stays float32")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -42,22 +48,49 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     overrides = {} if args.frames_per_step is None else {"n_frames_per_step": args.frames_per_step}
-    from .checkpoints import export_model, load_model
-    from .data import load_course_data
-    from .evaluation import evaluate_free_running
+    from course_lib.tts import distributed as D
+
     from .trainer import TrainingDiverged, train
 
+    env = None
     try:
         config = TrainConfig(preset=args.preset, model_overrides=overrides, batch_size=args.batch_size,
                              learning_rate=args.lr, guided_attention=args.guided_attention,
                              guide_fade_steps=args.guide_fade_steps, normalize_mels=not args.no_normalize,
                              seed=args.seed, threads=args.threads, max_steps=args.max_steps, minutes=args.minutes,
                              eval_every=args.eval_every, checkpoint_every=args.checkpoint_every)
-        data = load_course_data(normalize=config.normalize_mels)
-        result = train(config, args.out, data, progress=not args.no_progress)
-    except (ValueError, TrainingDiverged) as err:
+        env = D.init_from_env(args.device)
+        # train() reads the run folder and checkpoint before the corpus: a wrong --out fails in a second
+        result = train(config, args.out, progress=not args.no_progress, env=env, amp=args.amp)
+        if env.is_main:
+            _report(result, config, args, argv)
+    except (ValueError, OSError, TrainingDiverged) as err:
+        print(f"error{_rank(env)}: {err}", file=sys.stderr)
+        return 1
+    except RuntimeError as err:  # from init_from_env: no CUDA, or more processes than GPUs
+        if env is not None:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 1
+    finally:
+        if env is not None:
+            D.cleanup(env)
+    if not result.in_sync:
+        print(f"error{_rank(env)}: the processes ended with different weights", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _rank(env) -> str:
+    return f" (rank {env.rank})" if env is not None and env.distributed else ""
+
+
+def _report(result, config: TrainConfig, args, argv) -> None:
+    """Print the run's summary; with ``--export``, score free running and write the small model."""
+    from .checkpoints import export_model, load_model
+    from .data import load_course_data
+    from .evaluation import evaluate_free_running
+
     ev = result.last_eval or {}
     print(f"step {result.step}, {result.elapsed_s / 60:.1f} min; checkpoint {result.checkpoint}")
     if "within" in ev:
@@ -65,6 +98,7 @@ def main(argv=None) -> int:
               f"phoneme error {ev['phoneme_error']:.2f}, focus {ev['focus']:.2f}; aligned at {result.aligned_at}")
     if args.export:
         command = "python -m course_lib.tts.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+        data = load_course_data(normalize=config.normalize_mels)
         model, _, _ = load_model(result.checkpoint)
         free = evaluate_free_running(model, data, n=len(data.val))
         print(f"free running on {len(data.val)} val sentences: stopped {free['stopped']:.0%}, "
@@ -72,7 +106,6 @@ def main(argv=None) -> int:
         path = export_model(result.checkpoint, args.export, name=args.export_name, command=command,
                             weights=not args.export_without_weights, extra_metrics=free)
         print(f"exported {path}")
-    return 0
 
 
 if __name__ == "__main__":

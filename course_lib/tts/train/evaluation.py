@@ -31,19 +31,22 @@ def evaluate(model: Tacotron2, data: TrainData, n: int = 16, seed: int = 1234,
              per_utterance: bool = False) -> tuple[dict, torch.Tensor]:
     """Teacher-forced validation losses and alignment scores on the first ``n`` val utterances.
 
-    Runs with its own RNG (prenet dropout stays on), so it never changes the training's random stream.
+    Runs with its own RNG (prenet dropout stays on), so it never changes the training's random stream;
+    the model may sit on any device (the scores are computed on the CPU).
     Returns ``(metrics, alignment of val utterance 0 [decoder_steps, text])``; with ``per_utterance``
     the metrics also hold ``"per_utterance"``: each utterance's :class:`AlignmentScores`, in val order.
     """
-    pairs = data.val[:n]
+    pairs = [data.val[i] for i in range(min(n, len(data.val)))]
     r = model.config.n_frames_per_step
-    with torch.random.fork_rng(devices=[]):
+    device = next(model.parameters()).device
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         was_training = model.training
         model.eval()
         text, text_lengths, mels, gates, mel_lengths = data.collate(pairs, r)
-        out = model(text, text_lengths, mels, mel_lengths)
+        out = model(*(t.to(device) for t in (text, text_lengths, mels, mel_lengths)))
         model.train(was_training)
+    out = type(out)(*(t.float().cpu() for t in out))  # scored on the CPU
     terms = tacotron2_loss(out, mels, gates, mel_lengths, text_lengths, r)
     metrics = {f"val_{k}": float(v) for k, v in terms.items()}
     order = _match_rows(text, pairs)
@@ -60,7 +63,6 @@ def evaluate(model: Tacotron2, data: TrainData, n: int = 16, seed: int = 1234,
     row0 = order.index(0)
     first = out.alignments[row0, : math.ceil(int(mel_lengths[row0]) / r), : int(text_lengths[row0])]
     return metrics, first.clone()
-
 
 
 @torch.no_grad()

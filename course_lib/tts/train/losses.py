@@ -1,5 +1,5 @@
 """Tacotron 2 losses (chapter 11): masked mel MSE before and after the postnet, stop-token BCE
-(Shen et al. 2018, sec. 2.3), and the guided-attention loss of Tachibana et al. (2017, sec. 4.1)."""
+(Shen et al. 2018, sec. 2.2), and the guided-attention loss of Tachibana et al. (2017, sec. 4.1)."""
 
 from __future__ import annotations
 
