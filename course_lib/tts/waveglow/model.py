@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from course_lib.tts.waveglow.config import WaveGlowConfig
+from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, FoldedConditioning, folded_numbers
 
 
 class WNConv1d(nn.Module):
@@ -150,12 +151,16 @@ class WaveGlow(nn.Module):
             self.WN.append(WN(channels // 2, cfg.n_mel_channels * cfg.n_group, cfg.wn_layers,
                               cfg.wn_channels, cfg.wn_kernel_size))
         self.weight_norm_removed = False
+        self.folded = None  # FoldedConditioning after prepare_for_inference(fold=True)
 
     # ---------------------------------------------------------------- shapes and checks
     def _check_mel(self, mel: torch.Tensor) -> torch.Tensor:
         if not isinstance(mel, torch.Tensor):
             raise TypeError(f"mel must be a torch.Tensor [batch, {self.config.n_mel_channels}, frames], "
                             f"got {type(mel).__name__}; wrap arrays with torch.as_tensor")
+        if mel.is_complex() or not mel.is_floating_point():
+            raise TypeError(f"mel must be a real floating-point tensor (log-mel values), got dtype {mel.dtype}; "
+                            "take the magnitude before the log and convert with mel.float()")
         if mel.dim() != 3 or mel.shape[1] != self.config.n_mel_channels:
             raise ValueError(f"mel must have shape [batch, {self.config.n_mel_channels}, frames], got "
                              f"{tuple(mel.shape)}; compute it with course_lib.audio.mel_spectrogram "
@@ -165,6 +170,19 @@ class WaveGlow(nn.Module):
         if not torch.isfinite(mel).all():
             raise ValueError("mel contains NaN or inf; log-mels must be finite (clamp before the log)")
         return mel.to(self.upsample.weight.dtype)
+
+    def _check_audio(self, audio: torch.Tensor, batch: int) -> torch.Tensor:
+        n_group = self.config.n_group
+        if not isinstance(audio, torch.Tensor) or audio.dim() != 2 or audio.shape[0] != batch:
+            raise ValueError(f"audio must be a tensor [batch={batch}, samples], got "
+                             f"{getattr(audio, 'shape', type(audio).__name__)}")
+        if audio.is_complex() or not audio.is_floating_point():
+            raise TypeError(f"audio must be a real floating-point tensor in [-1, 1], got dtype {audio.dtype}")
+        if audio.shape[1] == 0 or audio.shape[1] % n_group:
+            raise ValueError(f"audio length {audio.shape[1]} must be a positive multiple of n_group={n_group}")
+        if not torch.isfinite(audio).all():
+            raise ValueError("audio contains NaN or inf; training audio must be finite samples in [-1, 1]")
+        return audio
 
     def upsample_mel(self, mel: torch.Tensor, n_samples: int) -> torch.Tensor:
         """Mel frames → one conditioning vector per group of samples: [batch, n_mel*n_group, n/n_group]."""
@@ -178,6 +196,14 @@ class WaveGlow(nn.Module):
         spect = spect.view(b, m, t // cfg.n_group, cfg.n_group).permute(0, 1, 3, 2)
         return spect.reshape(b, m * cfg.n_group, t // cfg.n_group)  # channel = mel_band*n_group + j
 
+    def conditioning(self, mel: torch.Tensor, n_samples: int) -> list[torch.Tensor]:
+        """What each flow's WN reads: the upsampled mel, or after ``prepare_for_inference(fold=True)``
+        the flow's own conditioning, computed by :class:`~course_lib.tts.waveglow.folding.FoldedConditioning`."""
+        if self.folded is not None:
+            return self.folded(mel, n_samples)
+        spect = self.upsample_mel(mel, n_samples).to(self.WN[0].dtype)
+        return [spect] * self.config.n_flows
+
     def squeeze(self, audio: torch.Tensor) -> torch.Tensor:
         """[batch, samples] → [batch, n_group, samples/n_group] (paper Sec. 2.1)."""
         b, t = audio.shape
@@ -188,11 +214,7 @@ class WaveGlow(nn.Module):
         """Audio x → z. Returns ``(z [batch, n_group, samples/n_group], log_s_list, log_det_w_list)``."""
         cfg = self.config
         mel = self._check_mel(mel)
-        if not isinstance(audio, torch.Tensor) or audio.dim() != 2 or audio.shape[0] != mel.shape[0]:
-            raise ValueError(f"audio must be a tensor [batch={mel.shape[0]}, samples], got "
-                             f"{getattr(audio, 'shape', type(audio).__name__)}")
-        if audio.shape[1] == 0 or audio.shape[1] % cfg.n_group:
-            raise ValueError(f"audio length {audio.shape[1]} must be a positive multiple of n_group={cfg.n_group}")
+        audio = self._check_audio(audio, mel.shape[0])
         spect = self.upsample_mel(mel, audio.shape[1])
         x = self.squeeze(audio.to(spect.dtype))                     # [batch, n_group, time]
         spect_wn = spect.to(self.WN[0].dtype)
@@ -221,15 +243,14 @@ class WaveGlow(nn.Module):
         expected = (mel.shape[0], cfg.n_group, n_samples // cfg.n_group)
         if tuple(z.shape) != expected:
             raise ValueError(f"z must have shape {expected} for this mel, got {tuple(z.shape)}")
-        spect = self.upsample_mel(mel, n_samples)
+        conds = self.conditioning(mel, n_samples)                 # what each flow's WN reads
         z = z.to(torch.float32)                                    # the affine algebra stays float32
-        spect_wn = spect.to(self.WN[0].dtype)                      # WN may run in bfloat16 (fast path)
         n_rest = cfg.remaining_channels()
         x, pending = z[:, -n_rest:], z[:, :-n_rest]               # late channels first
         for k in reversed(range(cfg.n_flows)):
             n_half = x.shape[1] // 2
             x_a, y_b = x[:, :n_half], x[:, n_half:]
-            out = self.WN[k](x_a.to(spect_wn.dtype), spect_wn).float()
+            out = self.WN[k](x_a.to(conds[k].dtype), conds[k]).float()  # WN may run in bfloat16
             b, log_s = out[:, :n_half], out[:, n_half:]
             x = torch.cat([x_a, (y_b - b) * torch.exp(-log_s)], dim=1)
             x = self.convinv[k].inverse(x)
@@ -261,18 +282,29 @@ class WaveGlow(nn.Module):
         self.weight_norm_removed = True
         return self
 
-    def prepare_for_inference(self, wn_dtype: torch.dtype = torch.float32) -> "WaveGlow":
+    def prepare_for_inference(self, wn_dtype: torch.dtype = torch.float32, fold: bool | None = None) -> "WaveGlow":
         """eval(), fold weight norm, cache each W⁻¹ (computed in float64), freeze parameters.
 
-        ``wn_dtype=torch.bfloat16`` stores the WN coupling networks (and the upsampler) in bfloat16:
-        their convolutions are ~90 % of the work and run several times faster on CPUs with
-        AVX-512 BF16 / AMX; the invertible algebra (1x1 convs, affine coupling) stays float32.
+        ``fold``: compose the upsampler with every flow's ``cond_layer`` (see
+        :mod:`~course_lib.tts.waveglow.folding`; the course preset's conditioning gets ~4× cheaper).
+        ``None`` folds when the folded matrices stay small (the course preset, not the paper's).
+
+        ``wn_dtype=torch.bfloat16`` stores the WN coupling networks in bfloat16: their convolutions
+        are ~90 % of the work and run several times faster on CPUs with AVX-512 BF16 / AMX. The
+        upsampler (one transposed convolution, ~10 % of a float32 call) and the invertible algebra
+        (1x1 convs, affine coupling, the noise z) stay float32.
         """
         if wn_dtype not in (torch.float32, torch.bfloat16, torch.float16):
             raise ValueError(f"wn_dtype must be torch.float32, bfloat16 or float16, got {wn_dtype}")
         self.eval()
         if not self.weight_norm_removed:
             self.remove_weight_norm()
+        if fold is None:
+            fold = folded_numbers(self.config) <= MAX_FOLDED_NUMBERS
+        if fold and self.folded is None:
+            self.folded = FoldedConditioning(self, wn_dtype)
+            for wn in self.WN:
+                wn.cond_layer = nn.Identity()  # its work is done by self.folded
         self.WN.to(wn_dtype)
         for conv in self.convinv:
             w = conv.conv.weight.detach().squeeze(-1).double()
