@@ -2,7 +2,7 @@
 
 Quick mode (``COURSE_QUICK=1``, set by CI) shrinks every training loop so each notebook runs in
 well under 90 s on two CPU cores. Notebooks never read the environment themselves; they call
-:func:`pick` (or read :data:`QUICK`).
+:func:`pick` (or read :data:`QUICK`) and :func:`use_threads`.
 """
 
 from __future__ import annotations
@@ -43,13 +43,31 @@ def _read_threads() -> int | None:
     return int(raw)
 
 
-#: CPU threads for torch (``COURSE_THREADS``); CI sets 1 because it runs two notebooks at once
-#: on two cores, and oversubscribed threads make torch many times slower, not faster.
+#: CPU threads for torch (``COURSE_THREADS``), applied as soon as this module is imported when set;
+#: CI sets 1 because it runs two notebooks at once on two cores, and oversubscribed threads make
+#: torch many times slower, not faster. ``None`` when unset (then :func:`use_threads` decides).
 THREADS: int | None = _read_threads()
 if THREADS is not None:
     import torch
 
     torch.set_num_threads(THREADS)
+
+
+def use_threads(default: int = 1) -> int:
+    """Give torch ``COURSE_THREADS`` CPU threads if that is set, else ``default``; return the number.
+
+    Each notebook calls this once in its first cell. The course's models are small, and one thread
+    runs their many small matrix products faster than several; ``COURSE_THREADS=4`` changes every
+    notebook at once, with no cell to edit.
+    """
+    if isinstance(default, bool) or not isinstance(default, int) or default < 1:
+        raise ValueError(f"default must be a positive whole number of CPU threads, got {default!r}.")
+    import torch
+
+    threads = THREADS if THREADS is not None else default
+    torch.set_num_threads(threads)
+    return threads
+
 
 #: The repository root (the folder holding ``course_lib/`` and ``assets/``).
 ROOT: Path = Path(__file__).resolve().parent.parent

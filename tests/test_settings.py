@@ -104,3 +104,40 @@ def test_threads_setting():
     env["COURSE_THREADS"] = "zero"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert "COURSE_THREADS='zero' must be a positive whole number" in out.stderr
+
+
+def _threads(env_value):
+    env = dict(os.environ)
+    env.pop("COURSE_THREADS", None)
+    if env_value is not None:
+        env["COURSE_THREADS"] = env_value
+    code = ("import torch; torch.set_num_threads(2); from course_lib import settings; "
+            "print(settings.use_threads(), torch.get_num_threads(), settings.use_threads(3), torch.get_num_threads())")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
+def test_use_threads_defaults_to_one_thread_like_the_notebooks_did():
+    result = _threads(None)
+    assert result.stdout.split() == ["1", "1", "3", "3"], result.stderr
+
+
+def test_course_threads_overrides_every_use_threads_call():
+    result = _threads("2")
+    assert result.stdout.split() == ["2", "2", "2", "2"], result.stderr
+
+
+@pytest.mark.parametrize("default", [0, -1, 1.5, "2", True, None])
+def test_use_threads_rejects_a_bad_default(default):
+    with pytest.raises(ValueError, match="default must be a positive whole number of CPU threads"):
+        settings.use_threads(default)
+
+
+def test_notebooks_set_threads_only_through_settings():
+    from course_lib.authoring.notebooks import sources
+
+    for source in sources():
+        text = source.read_text(encoding="utf-8")
+        assert "set_num_threads" not in text, f"{source.name}: call settings.use_threads() instead of torch.set_num_threads"
+        if "import torch" in text:
+            assert "settings.use_threads()" in text, (
+                f"{source.name} uses torch: call settings.use_threads() in its first cell (docs/AUTHORING.md)")

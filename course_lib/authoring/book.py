@@ -2,7 +2,13 @@
 
 Copies ``book/`` and the executed instructor notebooks into ``build/book/``, writes the table of
 contents from the chapter sources (so a new chapter appears by existing), hides exercise
-solutions behind a toggle, ships MathJax locally, and runs ``jupyter-book build`` offline.
+solutions behind a toggle, links the glossary's chapter numbers to their chapters, ships MathJax
+locally, and runs ``jupyter-book build`` offline.
+
+Chapters link each other with plain Markdown links to the notebook file,
+``[chapter 05](05_recurrent_networks.ipynb)``: JupyterLab opens the neighbouring notebook, and
+Jupyter Book resolves the same link to the chapter's page, so nothing needs rewriting here;
+:func:`chapter_link_problems` only refuses a link to a chapter that does not exist.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.authoring.editions import write
-from course_lib.authoring.glossary import glossary_terms, link_first_uses
+from course_lib.authoring.glossary import _PROTECTED, glossary_terms, link_first_uses
 from course_lib.authoring.notebooks import EXERCISE, sources, tags
 from course_lib.settings import ROOT
 
@@ -104,6 +110,48 @@ def _static_widgets(nb) -> None:
     nb.cells = cells
 
 
+CHAPTER_LINK = re.compile(r"\]\((?P<stem>(?:[0-9]{2}|[A-Z])_[a-z0-9_]+)\.ipynb(?:#[^)]*)?\)")
+_MENTION = re.compile(r"\b(?:[Cc]hapters? (?P<number>[0-9]{2})|Appendix (?P<letter>[A-Z]))\b")
+_GLOSSARY_CHAPTER = re.compile(r"· ch\. (?P<number>[0-9]{2}|[A-Z])[ \t]*$", re.M)
+
+
+def chapter_links(markdown: str) -> list[str]:
+    """Stems of the chapters ``markdown`` links to, in order (``[chapter 05](05_….ipynb)`` → ``05_…``)."""
+    return [m.group("stem") for m in CHAPTER_LINK.finditer(markdown)]
+
+
+def unlinked_chapter_mentions(markdown: str, own: str = "") -> list[str]:
+    """Mentions of another chapter ("chapter 05", "Appendix A") in prose that are not links.
+
+    Code, math, links, roles, headings, tables and directives are skipped; so is the chapter
+    numbered ``own`` (a chapter may name itself).
+    """
+    found = []
+    for prose in _PROTECTED.split(markdown)[::2]:
+        for m in _MENTION.finditer(prose):
+            if (m.group("number") or m.group("letter")) != own:
+                found.append(m.group(0))
+    return found
+
+
+def chapter_link_problems(paths: list[Path]) -> list[str]:
+    """One line per link to a chapter that is not among ``paths`` (the chapter sources)."""
+    stems = {Path(p).stem for p in paths}
+    return [f"{Path(p).name}: links to {stem}.ipynb, but there is no notebooks/{stem}.md"
+            for p in paths for stem in chapter_links(Path(p).read_text(encoding="utf-8")) if stem not in stems]
+
+
+def link_glossary_chapters(text: str, stems: list[str]) -> str:
+    """Turn each glossary entry's closing ``· ch. NN`` into a link to that chapter's page."""
+    by_number = {stem.split("_", 1)[0]: stem for stem in stems}
+
+    def link(m: re.Match) -> str:
+        stem = by_number.get(m.group("number"))
+        return f"· [ch. {m.group('number')}](notebooks/{stem}.ipynb)" if stem else m.group(0)
+
+    return _GLOSSARY_CHAPTER.sub(link, text)
+
+
 def toc(chapters: list[str], extra: list[str]) -> str:
     """The _toc.yml text for the chapters present (names without suffix)."""
     by_number = {name.split("_", 1)[0]: name for name in chapters}
@@ -123,6 +171,9 @@ def assemble(executed: Path, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(ROOT / "book", out, ignore=shutil.ignore_patterns("_build"))
+    broken = chapter_link_problems(sources())
+    if broken:
+        raise ValueError("links to chapters that do not exist (docs/AUTHORING.md, cross-references):\n" + "\n".join(broken))
     chapters = []
     glossary = ROOT / "book" / "glossary.md"
     terms = glossary_terms(glossary) if glossary.exists() else []
@@ -142,6 +193,8 @@ def assemble(executed: Path, out: Path) -> Path:
                 cell.metadata["tags"] = sorted(tags(cell) | {"hide-input"})
         write(nb, out / "notebooks" / notebook.name)
         chapters.append(source.stem)
+    if (out / "glossary.md").exists():
+        (out / "glossary.md").write_text(link_glossary_chapters((out / "glossary.md").read_text(encoding="utf-8"), chapters), encoding="utf-8")
     extra = [page for page in EXTRA_PAGES if (out / f"{page}.md").exists()]
     (out / "_toc.yml").write_text(toc(chapters, extra))
     # Not under _static/: Jupyter Book adds every .js found there to every page, and MathJax's
