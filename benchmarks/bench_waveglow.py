@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/bench_waveglow.py [--threads 2] [--seconds 2] [--json out.json]
 
 Inference vocodes ``--seconds`` of random mel (both presets, random weights: speed does not
-depend on the weights) in three variants: ``reference`` (weight norm recomputed on every call,
-float32 — the computation pattern of NVIDIA's glow.py), ``fused fp32`` (weight norm folded,
-W⁻¹ cached, inference mode) and ``fused bf16`` (the same with the WN coupling networks in
-bfloat16). COURSE.md measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of
+depend on the weights) in these variants: ``weight norm kept`` (recomputed on every call);
+``NVIDIA inference.py pattern`` (what NVIDIA's inference script runs: weight norm removed, W⁻¹
+cached, float32, the upsampler and every cond_layer as separate convolutions); ``fused bf16``
+(the WN coupling networks in bfloat16); and, where the folded matrices are small (the course
+preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/waveglow/folding.py). COURSE.md measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of
 this machine. Real-time factor = compute time / audio duration (< 1 is faster than real time).
 Wall time and process CPU time are both reported: other processes on a shared CPU slow the
 wall-clock numbers down, and the machine's load average is printed with them.
@@ -26,6 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
+from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
 
 SAMPLE_RATE = 22050
@@ -56,11 +58,16 @@ def inference(preset: str, seconds: float, repeats: int) -> list[dict]:
     frames = int(seconds * SAMPLE_RATE / cfg.hop_length)
     mel = torch.randn(1, cfg.n_mel_channels, frames, generator=torch.Generator().manual_seed(1)) - 5
     reference = WaveGlow(cfg).eval()
-    models = {"reference (weight norm, fp32)": reference}
-    for name, dtype in (("fused fp32", torch.float32), ("fused bf16", torch.bfloat16)):
+    models = {"weight norm kept, fp32": reference}
+    variants = [("NVIDIA inference.py pattern", torch.float32, False)]
+    if folded_numbers(cfg) <= MAX_FOLDED_NUMBERS:
+        variants.append(("fused fp32 + folded", torch.float32, True))
+    variants += [("fused bf16", torch.bfloat16, False)] + (
+        [("fused bf16 + folded", torch.bfloat16, True)] if folded_numbers(cfg) <= MAX_FOLDED_NUMBERS else [])
+    for name, dtype, fold in variants:
         model = WaveGlow(cfg)
         model.load_state_dict(reference.state_dict())
-        models[name] = model.prepare_for_inference(dtype)
+        models[name] = model.prepare_for_inference(dtype, fold=fold)
     return [{"preset": preset, "variant": name, **row} for name, row in time_infer(models, mel, repeats).items()]
 
 
@@ -104,9 +111,9 @@ def main(argv=None) -> int:
     infer_rows = inference("paper", args.seconds, args.repeats) + inference("course", args.seconds, args.repeats)
     print(f"\nInference ({args.seconds:g} s of audio at {SAMPLE_RATE} Hz; NVIDIA reference "
           f"{NVIDIA_REFERENCE[0] // 1000}–{NVIDIA_REFERENCE[1] // 1000} k samples/s)")
-    print(f"{'preset':7} {'variant':31} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
+    print(f"{'preset':7} {'variant':28} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
     for r in infer_rows:
-        print(f"{r['preset']:7} {r['variant']:31} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} {r['samples_per_cpu_s']:14,.0f}")
+        print(f"{r['preset']:7} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} {r['samples_per_cpu_s']:14,.0f}")
     train_rows = [] if args.skip_training else \
         [training("course", False, args.train_steps), training("course", True, args.train_steps)]
     if not (args.skip_paper_training or args.skip_training):
@@ -115,9 +122,16 @@ def main(argv=None) -> int:
     for r in train_rows:
         print(f"{r['preset']:7} batch {r['batch']:>10} bf16={r['bf16']!s:5} {r['steps_per_s']:6.2f} steps/s "
               f"({r['s_per_step']:.2f} s/step)")
+    for preset in ("paper", "course"):
+        rows = {r["variant"]: r for r in infer_rows if r["preset"] == preset}
+        best = max(rows.values(), key=lambda r: r["samples_per_s"])
+        base = rows["NVIDIA inference.py pattern"]
+        print(f"\n{preset} preset, best variant ({best['variant']}): {best['samples_per_s']:,.0f} samples/s = "
+              f"{best['samples_per_s'] / base['samples_per_s']:.2f}x the NVIDIA pattern in this run (wall), "
+              f"{best['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}x (CPU time)")
     paper_best = max(r["samples_per_s"] for r in infer_rows if r["preset"] == "paper")
-    print(f"\npaper preset, best variant: {paper_best:,.0f} samples/s = "
-          f"{paper_best / NVIDIA_REFERENCE[1]:.1f}–{paper_best / NVIDIA_REFERENCE[0]:.1f}x NVIDIA's reference here")
+    print(f"paper preset against COURSE.md's measurement of NVIDIA's code here: "
+          f"{paper_best / NVIDIA_REFERENCE[1]:.1f}–{paper_best / NVIDIA_REFERENCE[0]:.1f}x")
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "load_average": os.getloadavg()[0],
                                                "inference": infer_rows, "training": train_rows}, indent=2))

@@ -6,7 +6,6 @@ import warnings
 from math import gcd
 
 import numpy as np
-from scipy.signal import lfilter, resample_poly
 
 from .checks import as_numpy_wave, positive_int
 
@@ -39,6 +38,8 @@ def resample(wave, orig_sr: int, target_sr: int) -> np.ndarray:
     if orig_sr == target_sr or len(x) == 0:
         return x.astype(np.float32)
     g = gcd(orig_sr, target_sr)
+    from scipy.signal import resample_poly  # imported here: scipy.signal takes ~0.5 s to import
+
     return resample_poly(x, target_sr // g, orig_sr // g).astype(np.float32)
 
 
@@ -95,6 +96,8 @@ def pre_emphasis(wave, coef: float = 0.97) -> np.ndarray:
     if not 0 <= coef < 1:
         raise ValueError(f"coef must be in [0, 1), got {coef}.")
     x = as_numpy_wave(wave, "wave")
+    from scipy.signal import lfilter
+
     return lfilter([1.0, -coef], [1.0], x).astype(x.dtype) if x.size else x.copy()
 
 
@@ -103,6 +106,8 @@ def de_emphasis(wave, coef: float = 0.97) -> np.ndarray:
     if not 0 <= coef < 1:
         raise ValueError(f"coef must be in [0, 1), got {coef}.")
     y = as_numpy_wave(wave, "wave")
+    from scipy.signal import lfilter
+
     return lfilter([1.0], [1.0, -coef], y).astype(y.dtype) if y.size else y.copy()
 
 

@@ -53,18 +53,16 @@ class FoldedConditioning(nn.Module):
         # the upsampler tap that frame f − d gives sample j of the group at phase p: d·hop + p·n_group + j
         tap = (torch.arange(k)[:, None, None] * hop + torch.arange(p)[None, :, None] * group
                + torch.arange(group)[None, None, :])                                   # [K, P, n_group]
-        up_w = model.upsample.weight.detach().double()[:, :, tap]   # [mel in, mel out, K, P, n_group]
-        up_b = model.upsample.bias.detach().double()                # [mel out]
-        weights, biases = [], []
-        for wn in model.WN:
-            w = wn.cond_layer.weight.detach().double().squeeze(-1)  # [out, mel out · n_group]
-            w = w.view(w.shape[0], n_mel, group)                    # channel = mel band · n_group + j
-            weights.append(torch.einsum("ocj,icdpj->diop", w, up_w))   # [K, mel in, out, P]
-            biases.append(wn.cond_layer.bias.detach().double() + torch.einsum("ocj,c->o", w, up_b))
-        self.sizes = [b.numel() for b in biases]
-        matrix = torch.cat(weights, dim=2)                          # [K, mel in, Σ out, P]
+        up_w = model.upsample.weight.detach().float()[:, :, tap]    # [mel in i, mel out c, K d, P p, n_group j]
+        up_w = up_w.permute(1, 4, 2, 0, 3).reshape(n_mel * group, -1)  # [(c, j), (d, i, p)]
+        up_b = model.upsample.bias.detach().float().repeat_interleave(group)  # [(c, j)]
+        cond_w = torch.cat([wn.cond_layer.weight.detach().float().squeeze(-1) for wn in model.WN])  # [Σ out, (c, j)]
+        cond_b = torch.cat([wn.cond_layer.bias.detach().float() for wn in model.WN])
+        self.sizes = [wn.cond_layer.out_channels for wn in model.WN]
+        matrix = (cond_w @ up_w).view(-1, k, n_mel, p).permute(1, 2, 0, 3)  # one GEMM → [K, mel in, Σ out, P]
         self.register_buffer("matrix", matrix.reshape(k * n_mel, -1).to(dtype), persistent=False)
-        self.register_buffer("bias", torch.cat(biases).repeat_interleave(p).to(dtype), persistent=False)
+        bias = cond_b + cond_w @ up_b                              # the upsampler's bias pushed through W_k
+        self.register_buffer("bias", bias.repeat_interleave(p).to(dtype), persistent=False)
 
     def forward(self, mel: torch.Tensor, n_samples: int) -> list[torch.Tensor]:
         k, p = self.frames_per_step, self.phases
