@@ -104,10 +104,6 @@ def _preset_cases():
     ]
 
 
-GAPS.update({
-})
-
-
 @pytest.mark.parametrize("call, words, types", _preset_cases())
 def test_presets_and_config_files(call, words, types):
     expect_clear_error(call, words, types)
