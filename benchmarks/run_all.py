@@ -4,7 +4,10 @@ Each benchmark is a script that prints a Markdown table; this runner collects th
 one heading per benchmark, with the machine and the date. Numbers come from this run only —
 compare ratios within one run, since a shared machine is noisy.
 
-    .venv/bin/python benchmarks/run_all.py [--only NAME ...] [--full-notebooks]
+    .venv/bin/python benchmarks/run_all.py [--only NAME ...] [--quick-notebooks]
+
+The notebooks run in quick and full mode (full mode takes most of the hour ``make bench`` needs;
+``--quick-notebooks`` skips it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # (name, script, arguments, what it measures)
 BENCHMARKS = [
-    ("notebooks", "notebooks.py", [], "time and peak memory of every notebook (quick mode)"),
+    ("notebooks", "notebooks.py", [], "time and peak memory of every notebook, quick and full mode"),
     ("tacotron2-speed", "bench_tacotron2.py", [], "Tacotron 2 training step, both presets"),
     ("tacotron2-alignment", "align_tacotron2.py", [], "time for the course Tacotron 2 to align from scratch"),
     ("waveglow-speed", "bench_waveglow.py", [], "WaveGlow inference and training speed, both presets"),
@@ -50,7 +53,7 @@ def run(script: str, args: list[str]) -> tuple[str, float, int]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", help="names of benchmarks to run")
-    parser.add_argument("--full-notebooks", action="store_true", help="also time every notebook in full mode (long)")
+    parser.add_argument("--quick-notebooks", action="store_true", help="time the notebooks in quick mode only")
     args = parser.parse_args(argv)
     chosen = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
     report = [f"# Benchmark results\n\nMeasured {datetime.date.today()} on {machine()} by `make bench`.\n"]
@@ -59,7 +62,7 @@ def main(argv=None) -> int:
         if not (HERE / script).exists():
             report.append(f"## {name}\n\n{what}: not available yet (`benchmarks/{script}` is missing).\n")
             continue
-        extra = extra + (["--full"] if name == "notebooks" and args.full_notebooks else [])
+        extra = extra + (["--full"] if name == "notebooks" and not args.quick_notebooks else [])
         print(f"running {name} …", flush=True)
         body, seconds, code = run(script, extra)
         failed += bool(code)
