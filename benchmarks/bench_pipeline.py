@@ -130,8 +130,13 @@ def main(argv=None) -> int:
     for r in rows:
         print(f"| {r['mode']} | {r['vocoder']} | {r['audio_s']:.1f} | {r['wall_s']:.2f} | {fmt(r['rtf_wall'])} | "
               f"{fmt(r['rtf_cpu'])} | {fmt(r['rtf_tacotron2'])} | {fmt(r['rtf_vocoder'])} | {r['peak_mb']:.0f} |")
-    best = min(r["rtf_cpu"] for r in rows if r["mode"] == "warm" and r["vocoder"] == "waveglow")
-    print(f"\nwarm WaveGlow path: RTF {best:.3f} of CPU time — goal ≤ {GOAL}: {'met' if best <= GOAL else 'not met'}")
+    warm_wg = next(r for r in rows if r["mode"] == "warm" and r["vocoder"] == "waveglow")
+    cold_wg = next(r for r in rows if r["mode"] == "cold")
+    startup = cold_wg["wall_s"] - warm_wg["wall_s"] * cold_wg["audio_s"] / warm_wg["audio_s"]
+    rtf = max(warm_wg["rtf_wall"], warm_wg["rtf_cpu"])
+    print(f"\nGoal RTF ≤ {GOAL} (synthesis with WaveGlow, wall and CPU): {rtf:.3f}, {'met' if rtf <= GOAL else 'NOT met'}. "
+          f"The command's start-up (imports, loading, ≈ {startup:.1f} s once per run) is in the cold row; "
+          f"it is below the goal for inputs of ≥ {startup / max(GOAL - rtf, 1e-9):.0f} s of speech.")
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "load": load, "rows": rows}, indent=1))
     return 0

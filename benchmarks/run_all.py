@@ -43,7 +43,7 @@ def machine() -> str:
 def run(script: str, args: list[str]) -> tuple[str, float, int]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True)
-    tables = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    tables = [line for line in proc.stdout.splitlines() if line.startswith(("|", "Goal"))]
     body = "\n".join(tables) if tables else proc.stdout.strip()[-2000:]
     if proc.returncode:
         body += f"\n\n**failed** (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-1500:]}\n```"
