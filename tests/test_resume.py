@@ -152,6 +152,23 @@ def test_a_writer_killed_mid_save_leaves_the_old_checkpoint_and_the_next_save_cl
 
 
 # ------------------------------------------------------------------------------ Tacotron 2
+def run_straight_and_killed(cmd, straight: Path, killed: Path, env: dict, steps: int, **kill_kw) -> None:
+    """Run ``cmd(straight)`` uninterrupted while ``cmd(killed)`` is SIGKILLed after its first checkpoint and resumed.
+
+    The two runs share the two cores (one thread each)."""
+    reference = subprocess.Popen(cmd(straight), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        at = kill_after_first_checkpoint(cmd(killed), killed / "checkpoint.pt", env, **kill_kw)
+        assert 1 <= at < steps
+        assert_every_checkpoint_loads(killed)
+        resumed = subprocess.run(cmd(killed), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        _, err = reference.communicate(timeout=300)
+    finally:
+        reference.kill() if reference.poll() is None else None
+    assert reference.returncode == 0, err.decode()[-2000:]
+
+
 def tacotron_cmd(out: Path) -> list[str]:
     return [sys.executable, "-m", "course_lib.tts.train", "--out", str(out), "--max-steps", str(TACOTRON_STEPS),
             "--minutes", "0", "--batch-size", "2", "--threads", "1", "--checkpoint-every", "1", "--eval-every", "3",
@@ -166,19 +183,7 @@ def tacotron_runs(tmp_path_factory):
     tiny_corpus(assets)
     env = _env(COURSE_ASSETS=str(assets))
     straight, killed = tmp / "straight", tmp / "killed"
-    # the uninterrupted run shares the two cores with the one that is killed (one thread each)
-    reference = subprocess.Popen(tacotron_cmd(straight), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-    try:
-        at = kill_after_first_checkpoint(tacotron_cmd(killed), killed / "checkpoint.pt", env)
-        assert 1 <= at < TACOTRON_STEPS
-        assert_every_checkpoint_loads(killed)
-        resumed = subprocess.run(tacotron_cmd(killed), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        _, err = reference.communicate(timeout=300)
-    finally:
-        reference.kill() if reference.poll() is None else None
-    assert reference.returncode == 0, err.decode()[-2000:]
+    run_straight_and_killed(tacotron_cmd, straight, killed, env, TACOTRON_STEPS)
     return straight, killed
 
 
@@ -244,19 +249,7 @@ def waveglow_runs(tmp_path_factory):
     corpus = tiny_corpus(tmp / "assets", n_train=3, n_val=1)
     env = _env()
     straight, killed = tmp / "straight", tmp / "killed"
-    reference = subprocess.Popen(waveglow_cmd(straight, corpus), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-    try:
-        at = kill_after_first_checkpoint(waveglow_cmd(killed, corpus), killed / "checkpoint.pt", env, delay_s=0.1)
-        assert 1 <= at < WAVEGLOW_STEPS
-        assert_every_checkpoint_loads(killed)
-        resumed = subprocess.run(waveglow_cmd(killed, corpus), env=env, cwd=ROOT, capture_output=True, text=True,
-                                 timeout=300)
-        assert resumed.returncode == 0, resumed.stderr[-2000:]
-        _, err = reference.communicate(timeout=300)
-    finally:
-        reference.kill() if reference.poll() is None else None
-    assert reference.returncode == 0, err.decode()[-2000:]
+    run_straight_and_killed(lambda out: waveglow_cmd(out, corpus), straight, killed, env, WAVEGLOW_STEPS, delay_s=0.1)
     return straight, killed
 
 

@@ -8,6 +8,7 @@ import torch
 
 from course_lib.tts.tacotron2 import (Tacotron2, Tacotron2Config, count_parameters, encode_text, split_sentences,
                                       synthesize)
+from tests.test_nvidia_checkpoints import nvidia_tacotron2_keys
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +18,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(old)
-
 
 
 def tiny(**kw) -> Tacotron2Config:
@@ -55,32 +55,9 @@ def test_paper_preset_has_exactly_nvidias_parameter_count():
     assert count_parameters(dec.gate_layer) == 1_537
 
 
-def nvidia_keys() -> set[str]:
-    """The key names of NVIDIA/tacotron2's tacotron2_statedict.pt (model.py at 185cd24)."""
-    bn = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    keys = {"embedding.weight"}
-    for i in range(3):
-        keys |= {f"encoder.convolutions.{i}.0.conv.weight", f"encoder.convolutions.{i}.0.conv.bias"}
-        keys |= {f"encoder.convolutions.{i}.1.{b}" for b in bn}
-    for suffix in ("", "_reverse"):
-        keys |= {f"encoder.lstm.{w}_l0{suffix}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    keys |= {"decoder.prenet.layers.0.linear_layer.weight", "decoder.prenet.layers.1.linear_layer.weight"}
-    for rnn in ("attention_rnn", "decoder_rnn"):
-        keys |= {f"decoder.{rnn}.{w}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    a = "decoder.attention_layer."
-    keys |= {a + "query_layer.linear_layer.weight", a + "memory_layer.linear_layer.weight", a + "v.linear_layer.weight",
-             a + "location_layer.location_conv.conv.weight", a + "location_layer.location_dense.linear_layer.weight"}
-    keys |= {"decoder.linear_projection.linear_layer.weight", "decoder.linear_projection.linear_layer.bias",
-             "decoder.gate_layer.linear_layer.weight", "decoder.gate_layer.linear_layer.bias"}
-    for i in range(5):
-        keys |= {f"postnet.convolutions.{i}.0.conv.weight", f"postnet.convolutions.{i}.0.conv.bias"}
-        keys |= {f"postnet.convolutions.{i}.1.{b}" for b in bn}
-    return keys
-
-
 def test_paper_state_dict_keys_and_shapes_match_nvidia():
     sd = Tacotron2(Tacotron2Config.paper()).state_dict()
-    assert set(sd) == nvidia_keys()
+    assert set(sd) == nvidia_tacotron2_keys()
     assert sd["decoder.attention_rnn.weight_ih"].shape == (4096, 768)
     assert sd["decoder.decoder_rnn.weight_ih"].shape == (4096, 1536)
     assert sd["decoder.attention_layer.location_layer.location_conv.conv.weight"].shape == (32, 2, 31)
