@@ -1,4 +1,4 @@
-"""Time one Tacotron 2 training step (forward + backward + Adam) on the CPU and print a table.
+"""Time Tacotron 2 on the CPU: one training step (forward + backward + Adam) and inference, both presets.
 
     .venv/bin/python benchmarks/bench_tacotron2.py [--threads 2] [--repeats 3] [--json out.json]
 
@@ -7,6 +7,9 @@ NVIDIA/tacotron2's reference took ≈ 6–7.6 s per step on 2 threads of this ma
 the course preset at its training batch (16 utterances, ~45 characters, ~220 frames, r = 3).
 Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients (``Decoder.fused_weight_grads``,
 the default) and with plain per-step autograd — the computation pattern of the reference.
+Inference: one 45-character sentence, random weights, ``gate_threshold=1`` so that the decoder
+runs exactly 200 steps (the stop token of an untrained model never fires); reported as decoder
+steps/s and real-time factor (the audio those frames stand for at 22,050 Hz, hop 256).
 The machine's load average is printed: other processes on the CPU slow every number down, and
 with 2 threads on 2 busy cores OpenMP's spin-waiting makes it far worse (run with
 ``OMP_WAIT_POLICY=PASSIVE`` on a shared machine, or compare 1-thread numbers).
@@ -72,6 +75,27 @@ def time_steps(preset: str, repeats: int) -> list[dict]:
             for fused, (model, _, times) in runs.items()]
 
 
+def time_inference(preset: str, repeats: int, steps: int = 200) -> dict:
+    import warnings
+
+    config = getattr(Tacotron2Config, preset)()
+    torch.manual_seed(0)
+    model = Tacotron2(config).eval()
+    text = torch.randint(1, 148, (1, 45), generator=torch.Generator().manual_seed(0))
+    times = []
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "reached max_decoder_steps": wanted here
+        for i in range(repeats + 1):
+            start = time.perf_counter()
+            out = model.inference(text, max_decoder_steps=steps, gate_threshold=1.0)
+            if i:
+                times.append(time.perf_counter() - start)
+    frames = out.mel.shape[2]
+    best = min(times)
+    return {"preset": preset, "decoder_steps": steps, "frames": frames, "steps_per_s": steps / best,
+            "rtf": best / (frames * 256 / 22050)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -96,9 +120,14 @@ def main(argv=None) -> int:
         ours = next(r for r in rows if r["preset"] == "paper" and r["weight_grads"].startswith("one"))
         verdict = "at least as fast as" if ours["median_s"] <= lo else "SLOWER than"
         print(f"\npaper preset: {ours['median_s']:.2f} s/step — {verdict} the reference's {lo}–{hi} s")
+    infer = [time_inference(p, args.repeats) for p in args.presets]
+    print(f"\n| preset | inference: decoder steps | mel frames | steps/s | RTF (best of {args.repeats}) |")
+    print("|---|---:|---:|---:|---:|")
+    for r in infer:
+        print(f"| {r['preset']} | {r['decoder_steps']} | {r['frames']} | {r['steps_per_s']:.0f} | {r['rtf']:.3f} |")
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "load": [load_before, load_after],
-                                               "rows": rows}, indent=1))
+                                               "rows": rows, "inference": infer}, indent=1))
     return 0
 
 
