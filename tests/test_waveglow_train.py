@@ -150,3 +150,22 @@ def test_a_checkpoint_that_does_not_fit_is_refused_with_its_mismatches(tmp_path)
     save_atomic(tmp_path / "run" / "checkpoint.pt", {"model": model.state_dict(), "config": SMALL.to_dict()})
     with pytest.raises(ValueError, match="optimiser"):  # an exported model has no optimiser state to resume
         T.train(tmp_path / "run", steps=1, progress=False)
+
+
+def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
+    """--init-from: continue training the shipped (float16, optimiser-free) asset in a new run folder."""
+    from course_lib.checkpoint import load_checkpoint
+
+    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    kw = dict(n_eval_utts=1, progress=False, save_minutes=1000)
+    T.train(tmp_path / "first", SMALL, steps=2, **kw)
+    asset = tmp_path / "assets" / "wg.pt"
+    T.export(tmp_path / "first", asset)
+    exported = load_checkpoint(asset)["model"]
+    T.train(tmp_path / "again", "course", steps=2, init_from=asset, **kw)  # budget already spent: 0 new steps
+    again = load_checkpoint(tmp_path / "again" / "checkpoint.pt")
+    assert again["step"] == 2 and again["config"] == SMALL.to_dict()      # the asset's config, not "course"
+    assert all(torch.equal(again["model"][k], exported[k].float()) for k in exported)
+    assert T.train(tmp_path / "again", SMALL, steps=3, init_from="ignored: the run resumes", **kw)["step"] == 3
+    changed = load_checkpoint(tmp_path / "again" / "checkpoint.pt")["model"]
+    assert not all(torch.equal(changed[k], exported[k].float()) for k in exported)

@@ -163,12 +163,15 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
           seed: int = 0, eval_minutes: float = 10.0, save_minutes: float = 5.0, n_eval_utts: int = 3,
           command: str | None = None, progress: bool = True, bf16: bool = False,
           corpus: str | Path | None = None, *, env: D.DistEnv | None = None, amp: str = "auto",
-          waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None) -> dict:
+          waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None,
+          init_from: str | Path | None = None) -> dict:
     """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``minutes`` of this run or ``steps`` in all.
 
     ``preset`` is "course", "paper" or a :class:`WaveGlowConfig`; a resumed run keeps its saved config.
     ``waves``/``val_waves``: waveforms or audio paths (default: the corpus's train/val splits);
     ``batch_size``: per process (default: the config's). ``bf16``: bfloat16 autocast on the CPU.
+    ``init_from``: a new run (no checkpoint in ``out``) starts from these weights — e.g. the shipped
+    float16 asset — with a fresh optimiser, counting steps on from the asset's.
 
     Under ``torchrun`` pass ``env=course_lib.tts.distributed.init_from_env()`` (the CLI does): the model
     is wrapped in DistributedDataParallel, each rank samples from its share of the utterances with its
@@ -186,6 +189,9 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     if ckpt_path.exists():
         payload = load_payload(ckpt_path)
         cfg = WaveGlowConfig.from_dict(payload["config"])
+    elif init_from is not None:
+        payload, start_from = None, load_payload(init_from)
+        cfg = WaveGlowConfig.from_dict(start_from["config"])
     elif isinstance(preset, WaveGlowConfig):
         payload, cfg = None, preset
     else:
@@ -206,6 +212,10 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         optimizer.load_state_dict(payload["optimizer"])
         step, seconds = payload["step"], payload.get("train_seconds", 0.0)
         history, commands = list(payload.get("history", [])), list(payload.get("commands", []))
+    elif init_from is not None:
+        check_state_dict(model, start_from["model"], init_from)
+        model.load_state_dict({k: v.float() for k, v in start_from["model"].items()})
+        step, seconds = int(start_from.get("step", 0)), float(start_from.get("train_seconds", 0.0))
     commands.append(command or "train(...)")
 
     sampler = SegmentSampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
@@ -311,6 +321,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="CUDA mixed precision (auto: bfloat16 where supported)")
     parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--init-from", default=None, metavar="PATH",
+                        help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
     parser.add_argument("--export", default=None, metavar="PATH",
                         help="do not train: export out/checkpoint.pt (float16) to PATH and update MANIFEST.json")
     return parser
@@ -346,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             command = f"torchrun --nproc_per_node {env.world_size} " + command
         row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
                     args.save_minutes, command=command, bf16=args.bf16, corpus=args.corpus,
-                    progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size)
+                    progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size,
+                    init_from=args.init_from)
     except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
         where = f" (rank {env.rank})" if env is not None and env.distributed else ""
         print(f"error{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
