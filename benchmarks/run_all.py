@@ -43,8 +43,15 @@ def machine() -> str:
 def run(script: str, args: list[str]) -> tuple[str, float, int]:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True)
-    tables = [line for line in proc.stdout.splitlines() if line.startswith(("|", "Goal"))]
-    body = "\n".join(tables) if tables else proc.stdout.strip()[-2000:]
+    kept, gap = [], False
+    for line in proc.stdout.splitlines():
+        if line.startswith(("|", "Goal")):
+            kept += [""] if gap and kept else []  # a blank line ends a Markdown table
+            kept.append(line)
+            gap = False
+        else:
+            gap = True
+    body = "\n".join(kept) if kept else f"```\n{proc.stdout.strip()[-3000:]}\n```"
     if proc.returncode:
         body += f"\n\n**failed** (exit {proc.returncode}):\n```\n{proc.stderr.strip()[-1500:]}\n```"
     return body, time.perf_counter() - start, proc.returncode
