@@ -6,6 +6,9 @@ compare ratios within one run, since a shared machine is noisy.
 
     .venv/bin/python benchmarks/run_all.py [--only NAME ...] [--quick-notebooks]
 
+``--only`` re-measures those sections and keeps the rest of RESULTS.md (each re-measured section
+says when and where).
+
 The notebooks run in quick and full mode (full mode takes most of the hour ``make bench`` needs;
 ``--quick-notebooks`` skips it).
 """
@@ -16,6 +19,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -62,6 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", help="names of benchmarks to run")
     parser.add_argument("--quick-notebooks", action="store_true", help="time the notebooks in quick mode only")
     args = parser.parse_args(argv)
+    unknown = set(args.only or ()) - {b[0] for b in BENCHMARKS}
+    if unknown:
+        parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {[b[0] for b in BENCHMARKS]}")
     chosen = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
     report = [f"# Benchmark results\n\nMeasured {datetime.date.today()} on {machine()} by `make bench`.\n"]
     failed = 0
@@ -73,11 +80,25 @@ def main(argv=None) -> int:
         print(f"running {name} …", flush=True)
         body, seconds, code = run(script, extra)
         failed += bool(code)
-        report.append(f"## {name}\n\n{what} (`python benchmarks/{script} {' '.join(extra)}`, {seconds:.0f} s)\n\n{body}\n")
+        when = f", measured {datetime.date.today()} on {machine()}" if args.only else ""
+        report.append(f"## {name}\n\n{what} (`python benchmarks/{script} {' '.join(extra)}`, {seconds:.0f} s{when})"
+                      f"\n\n{body}\n")
+    results = HERE / "RESULTS.md"
     text = "\n".join(report)
+    if args.only and results.exists():  # re-measure some sections, keep the others
+        text = merge(results.read_text(), report[1:])
     print(text)
-    (HERE / "RESULTS.md").write_text(text)
+    results.write_text(text)
     return 1 if failed else 0
+
+
+def merge(old: str, sections: list[str]) -> str:
+    """``old`` with each of its ``## name`` sections replaced by the new one of that name (new ones appended)."""
+    head, *parts = re.split(r"(?m)^(?=## )", old)
+    by_name = {part.split("\n", 1)[0]: part for part in parts}
+    for section in sections:
+        by_name[section.split("\n", 1)[0]] = section if section.endswith("\n") else section + "\n"
+    return head + "".join(part if part.endswith("\n\n") else part + "\n" for part in by_name.values())
 
 
 if __name__ == "__main__":
