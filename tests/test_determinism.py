@@ -95,7 +95,6 @@ def test_quick_mode_prints_the_same_numbers_twice(chapter, tmp_path, monkeypatch
     source = next((ROOT / "notebooks").glob(f"{chapter}_*.md"))
     runs = []
     for run in (1, 2):
-        # timeout=60 also bounds a stall seen in nbclient: an execute_reply noticed only when its poll times out
         nb, _ = execute(editions.instructor_edition(source), tmp_path / f"run{run}", timeout=60)
         runs.append(D.printed_outputs(nb))
     assert runs[0], f"{source.name} printed nothing: nothing was compared"
