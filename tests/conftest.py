@@ -19,6 +19,15 @@ from hypothesis import settings as hypothesis_settings  # noqa: E402
 # the CPU and small-model tests run 10–60x slower (measured on this machine).
 torch.set_num_threads(1)
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Every test starts on one torch thread, whatever the test before it set."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
 # A shared 2-core machine makes wall-clock deadlines flaky: property tests check values, not speed
 # (speed lives in benchmarks/). CI derandomises so a red run can be replayed exactly.
 hypothesis_settings.register_profile("course", deadline=None, print_blob=True)

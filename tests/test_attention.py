@@ -7,15 +7,6 @@ from course_lib.nn.attention import (AdditiveAttention, LocationSensitiveAttenti
                                      masked_softmax, padding_mask)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small sequential models: one thread is faster, and the CPU is shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 B, T, D = 3, 7, 5
 LENGTHS = torch.tensor([7, 4, 1])
 

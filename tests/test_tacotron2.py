@@ -11,15 +11,6 @@ from course_lib.tts.tacotron2 import (Tacotron2, Tacotron2Config, count_paramete
 from tests.test_nvidia_checkpoints import nvidia_tacotron2_keys
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small sequential models: one thread is faster, and the CPU is shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def tiny(**kw) -> Tacotron2Config:
     base = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
                 decoder_rnn_dim=24, attention_dim=8, attention_location_n_filters=4,

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from course_lib import settings
 from course_lib.tts.tacotron2 import Tacotron2Config
@@ -11,14 +10,6 @@ from course_lib.tts.train import evaluate, load_course_data, load_model
 from course_lib.tts.train.checkpoints import sha256
 
 ASSET = settings.ASSETS / "tacotron2"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def manifest() -> dict:

@@ -14,15 +14,6 @@ from course_lib.tts.train.__main__ import parse_args
 from course_lib.tts.train.losses import stop_targets
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small sequential models: one thread is faster, and the CPU is shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
             decoder_rnn_dim=24, attention_dim=8, attention_location_n_filters=4, attention_location_kernel_size=5,
             postnet_embedding_dim=16, n_mel_channels=8, n_frames_per_step=2, max_decoder_steps=20)
