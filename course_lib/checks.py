@@ -35,8 +35,11 @@ def real(value, name: str, low: float = -math.inf, high: float = math.inf, *, lo
     value = float(value)
     inside = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not math.isfinite(value) or not inside:
-        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be a finite number in {span}, got {value!r}.")
+        if math.isinf(high):
+            span = f"{'>' if low_open else '>='} {low:g}"
+        else:
+            span = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number {span}, got {value!r}.")
     return value
 
 

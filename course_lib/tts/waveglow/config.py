@@ -7,8 +7,9 @@ synthesis", arXiv:1811.00002, Sec. 2–3; numbers of ``paper()`` follow NVIDIA/w
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+
+from course_lib import checks
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,7 @@ class WaveGlowConfig:
         if self.segment_length % self.n_group:
             raise ValueError(f"segment_length must be a multiple of n_group={self.n_group}")
         for name in ("sigma", "learning_rate"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"WaveGlowConfig.{name} must be a real number, got {type(value).__name__} {value!r}")
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"WaveGlowConfig.{name} must be a finite number > 0, got {value!r}")
+            checks.real(getattr(self, name), f"WaveGlowConfig.{name}", 0.0, low_open=True)
 
     def n_early(self) -> int:
         """How many times channels are emitted early (before flows 4, 8, ... in the paper)."""

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from course_lib import checks
 from course_lib.tts.waveglow.model import WaveGlow
 
 
@@ -22,8 +23,7 @@ class Denoiser:
         if not isinstance(waveglow, WaveGlow):
             raise TypeError(f"Denoiser needs a WaveGlow, got {type(waveglow).__name__}")
         for name, value in (("n_fft", n_fft), ("hop_length", hop_length), ("n_frames", n_frames)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            checks.integer(value, name)
         hop = waveglow.config.hop_length
         if n_frames * hop <= n_fft // 2:  # torch.stft's centred (reflect) padding needs more samples
             raise ValueError(f"n_frames must be at least {n_fft // 2 // hop + 1} (n_frames × hop_length {hop} "
