@@ -62,11 +62,21 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"checkpoint path {path} is a folder; give a file name such as {path / 'checkpoint.pt'}")
+    return _write_atomic(path, lambda handle: torch.save(payload, handle))
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` the same way: a reader sees the old file or the new, never half."""
+    return _write_atomic(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _write_atomic(path: Path, write) -> Path:
+    """``write(binary handle)`` into a temporary file beside ``path``, fsync, ``os.replace``; then tidy up."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -71,6 +71,18 @@ def test_checkpoint_round_trip_and_atomicity(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
 
 
+def test_text_files_are_written_atomically_too(tmp_path):
+    from course_lib.checkpoint import write_text_atomic
+
+    path = tmp_path / "run" / "MANIFEST.json"
+    write_text_atomic(path, "{\"step\": 1} — ok\n")
+    assert path.read_text(encoding="utf-8") == "{\"step\": 1} — ok\n"
+    with pytest.raises(AttributeError):
+        write_text_atomic(path, None)  # fails mid-write
+    assert path.read_text(encoding="utf-8").startswith("{\"step\": 1}"), "a failed write keeps the old file"
+    assert [p.name for p in path.parent.iterdir()] == ["MANIFEST.json"], "no temporary file left behind"
+
+
 def test_malicious_pickle_is_refused_without_running(tmp_path):
     import pickle
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from course_lib.audio import AudioConfig
-from course_lib.checkpoint import load_checkpoint, save_checkpoint
+from course_lib.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 
 from .data import MelNormalizer
@@ -47,14 +45,6 @@ def check_model_config(saved: dict, requested: Tacotron2Config | None, path) -> 
         if diff:
             raise ValueError(describe_differences(diff, "Tacotron 2", path))
     return config
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def sha256(path) -> str:
@@ -120,7 +110,7 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
     files = {name: sha256(path)}
     log = Path(checkpoint).parent / "metrics.jsonl"
     if log.exists():
-        _atomic_write_text(dest / "metrics.jsonl", log.read_text())
+        write_text_atomic(dest / "metrics.jsonl", log.read_text())
         files["metrics.jsonl"] = sha256(dest / "metrics.jsonl")
     manifest = {
         "name": "course Tacotron 2",
@@ -135,7 +125,7 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
         "metrics": {**(payload.get("last_eval") or {}), **(extra_metrics or {})},
         "torch_version": torch.__version__,
     }
-    _atomic_write_text(dest / "MANIFEST.json", json.dumps(manifest, indent=1) + "\n")
+    write_text_atomic(dest / "MANIFEST.json", json.dumps(manifest, indent=1) + "\n")
     return path
 
 

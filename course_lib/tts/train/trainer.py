@@ -18,11 +18,11 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.checkpoint import load_checkpoint, save_checkpoint
+from course_lib.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from course_lib.tts import distributed as D
 from course_lib.tts.tacotron2 import Tacotron2
 
-from .checkpoints import TRAIN_FORMAT, _atomic_write_text, check_model_config, describe_differences
+from .checkpoints import TRAIN_FORMAT, check_model_config, describe_differences
 from .config import TrainConfig
 from .data import MelNormalizer, TrainData, load_course_data
 from .evaluation import evaluate
@@ -64,7 +64,7 @@ def _truncate_log(path: Path, step: int) -> None:
                     lines.append(line)
             except (json.JSONDecodeError, KeyError, TypeError):
                 continue
-        _atomic_write_text(path, "".join(line + "\n" for line in lines))
+        write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
 def _read_resume(out_dir: Path, config: TrainConfig, resume: bool) -> dict | None:

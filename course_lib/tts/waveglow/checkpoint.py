@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
 
-from course_lib.checkpoint import load_checkpoint, save_checkpoint
+from course_lib.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
 
@@ -102,7 +101,4 @@ def load_waveglow(path: str | Path | None = None, *, for_inference: bool = True)
 
 def write_manifest(path: str | Path, manifest: dict) -> None:
     """Write a JSON manifest atomically."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
