@@ -78,6 +78,7 @@ ROWS = [
     ("waveglow:no-budget", WAVEGLOW + ["--out", "w"], ["--steps"]),
     ("waveglow:steps-negative", WAVEGLOW + ["--out", "w", "--steps", "-1"], ["--steps"]),
     ("waveglow:threads-0", WAVEGLOW + ["--out", "w", "--steps", "1", "--threads", "0"], ["threads"]),
+    ("waveglow:lr-zero", WAVEGLOW + ["--out", "w", "--steps", "1", "--lr", "0"], ["learning_rate", "> 0"]),
     ("waveglow:missing-corpus", WAVEGLOW + ["--out", "w", "--steps", "1", "--corpus", "nowhere"], ["nowhere"]),
     ("waveglow:export-without-run", WAVEGLOW + ["--out", "w", "--export", "w.pt"], ["checkpoint"]),
     ("waveglow:corrupt-checkpoint", WAVEGLOW + ["--out", "run", "--steps", "1"], ["checkpoint.pt"]),

@@ -62,6 +62,20 @@ def test_train_steps_lower_the_loss_fp32_and_bf16():
 
 
 @pytest.mark.slow
+def test_a_resumed_run_can_lower_the_learning_rate(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    out = tmp_path / "run"
+    T.train(out, SMALL, steps=2, n_eval_utts=1, progress=False)
+    T.train(out, SMALL, steps=4, n_eval_utts=1, progress=False, learning_rate=2e-4)
+    T.train(out, SMALL, steps=5, n_eval_utts=1, progress=False)     # no new rate: keeps the last one
+    payload = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert payload["optimizer"]["param_groups"][0]["lr"] == 2e-4
+    assert [row["lr"] for row in payload["history"]] == [SMALL.learning_rate, 2e-4, 2e-4]
+    with pytest.raises(ValueError, match="learning_rate"):
+        T.train(out, SMALL, steps=6, learning_rate=0.0)
+
+
+@pytest.mark.slow
 def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch):
     monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
     out = tmp_path / "run"

@@ -27,6 +27,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from course_lib import checks
 from course_lib.tts import distributed as D
 from course_lib.tts.waveglow.checkpoint import check_state_dict, export_model, load_payload, save_atomic, write_manifest
 from course_lib.tts.waveglow.config import WaveGlowConfig
@@ -164,7 +165,7 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
           command: str | None = None, progress: bool = True, bf16: bool = False,
           corpus: str | Path | None = None, *, env: D.DistEnv | None = None, amp: str = "auto",
           waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None,
-          init_from: str | Path | None = None) -> dict:
+          init_from: str | Path | None = None, learning_rate: float | None = None) -> dict:
     """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``minutes`` of this run or ``steps`` in all.
 
     ``preset`` is "course", "paper" or a :class:`WaveGlowConfig`; a resumed run keeps its saved config.
@@ -172,6 +173,8 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     ``batch_size``: per process (default: the config's). ``bf16``: bfloat16 autocast on the CPU.
     ``init_from``: a new run (no checkpoint in ``out``) starts from these weights — e.g. the shipped
     float16 asset — with a fresh optimiser, counting steps on from the asset's.
+    ``learning_rate``: Adam's step size from now on (default: the config's, or what a resumed run
+    last used); a lower one for the last part of a run settles the weights (the log records it).
 
     Under ``torchrun`` pass ``env=course_lib.tts.distributed.init_from_env()`` (the CLI does): the model
     is wrapped in DistributedDataParallel, each rank samples from its share of the utterances with its
@@ -182,6 +185,8 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     from tqdm.auto import tqdm
 
     env = env or D.DistEnv()
+    if learning_rate is not None:
+        checks.real(learning_rate, "learning_rate", 0.0, low_open=True)
     if minutes is None and steps is None:
         raise ValueError("give a budget: minutes=... (wall time of this run) and/or steps=... (total)")
     out = Path(out)
@@ -216,6 +221,9 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         check_state_dict(model, start_from["model"], init_from)
         model.load_state_dict({k: v.float() for k, v in start_from["model"].items()})
         step, seconds = int(start_from.get("step", 0)), float(start_from.get("train_seconds", 0.0))
+    if learning_rate is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate
     commands.append(command or "train(...)")
 
     sampler = SegmentSampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
@@ -267,7 +275,7 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
             bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
         if env.is_main and now - last_eval >= eval_minutes * 60:
             row = {"step": step, "train_seconds": round(seconds, 1), "train_loss": float(np.mean(losses[-100:])),
-                   **evaluate(model, val_batch, eval_waves, cfg.sigma)}
+                   "lr": optimizer.param_groups[0]["lr"], **evaluate(model, val_batch, eval_waves, cfg.sigma)}
             log(row)
             bar.write(json.dumps(row))
             last_eval = time.monotonic()
@@ -276,7 +284,7 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
             last_save = time.monotonic()
     bar.close()
     row = {"step": step, "train_seconds": round(seconds, 1),
-           "train_loss": float(np.mean(losses[-100:])) if losses else float("nan")}
+           "train_loss": float(np.mean(losses[-100:])) if losses else float("nan"), "lr": optimizer.param_groups[0]["lr"]}
     if env.distributed:
         row["world_size"] = env.world_size
     if env.is_main:
@@ -320,6 +328,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto",
                         help="CUDA mixed precision (auto: bfloat16 where supported)")
     parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="Adam learning rate from now on (default: the preset's, or what a resumed run used)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--init-from", default=None, metavar="PATH",
                         help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
@@ -359,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
                     args.save_minutes, command=command, bf16=args.bf16, corpus=args.corpus,
                     progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size,
-                    init_from=args.init_from)
+                    init_from=args.init_from, learning_rate=args.lr)
     except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
         where = f" (rank {env.rank})" if env is not None and env.distributed else ""
         print(f"error{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
