@@ -29,7 +29,7 @@ def perturbed(config, seed=0, scale=0.05):
 def test_paper_preset_has_nvidias_parameter_count_and_names():
     model = WaveGlow(WaveGlowConfig.paper())
     assert sum(p.numel() for p in model.parameters()) == 87_879_272
-    assert sum(p.numel() for p in WaveGlow(WaveGlowConfig.course()).parameters()) == 5_646_312
+    assert sum(p.numel() for p in WaveGlow(WaveGlowConfig.course()).parameters()) == 10_984_512
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert shapes["upsample.weight"] == (80, 80, 1024)
     assert shapes["WN.0.cond_layer.weight_v"] == (4096, 640, 1)
@@ -57,6 +57,29 @@ def test_config_validates_and_round_trips():
         WaveGlowConfig(n_flows=20)
     with pytest.raises(ValueError, match="unknown"):
         WaveGlowConfig.from_dict({"n_flowz": 3})
+
+
+@pytest.mark.parametrize("config", [WaveGlowConfig.course(), SMALL, TINY])
+def test_receptive_field_equals_the_measured_gradient_footprint(config):
+    """One coupling network's output at the middle position depends on exactly receptive_field samples."""
+    torch.manual_seed(0)
+    wn = perturbed(config).WN[0]
+    positions = config.receptive_field() // config.n_group + 20
+    x_a = torch.randn(1, config.n_group // 2, positions, requires_grad=True)
+    cond = torch.zeros(1, config.n_mel_channels * config.n_group, positions)
+    wn(x_a, cond)[0, :, positions // 2].sum().backward()
+    touched = (x_a.grad[0].abs().sum(0) > 0).nonzero().flatten()
+    assert len(touched) * config.n_group == config.receptive_field()
+    assert touched.max() - touched.min() + 1 == len(touched)  # one contiguous window
+
+
+def test_course_coupling_sees_several_pitch_periods():
+    # the corpus voice: f0 76–120 Hz (1st–99th percentile, librosa.pyin over 40 training utterances),
+    # so one pitch period is 184–290 samples at 22,050 Hz; the coupling must look back further
+    assert WaveGlowConfig.course().receptive_field() // 2 >= 1.5 * 290
+    old_course = WaveGlowConfig(upsample_kernel=512, wn_layers=4, wn_channels=32)  # shipped until Dec 2026
+    assert old_course.receptive_field() // 2 < 184  # less than one period: it could only whisper
+    assert WaveGlowConfig.paper().receptive_field() == 8 * 511
 
 
 def test_weight_norm_conv_matches_its_fold():

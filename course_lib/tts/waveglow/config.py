@@ -61,6 +61,10 @@ class WaveGlowConfig:
         """Channels that pass through the last flow (8 - 2*2 = 4 in the paper)."""
         return self.n_group - self.n_early_size * self.n_early()
 
+    def receptive_field(self) -> int:
+        """Audio samples one coupling network sees: n_group · (1 + (k − 1)·Σ 2^i) (dilations 2^i)."""
+        return self.n_group * (1 + (self.wn_kernel_size - 1) * (2**self.wn_layers - 1))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -80,6 +84,11 @@ class WaveGlowConfig:
 
     @classmethod
     def course(cls) -> "WaveGlowConfig":
-        """CPU-sized: same squeeze, flows and early outputs; a much thinner WN and upsampler."""
-        return cls(upsample_kernel=512, wn_layers=4, wn_channels=32, learning_rate=5e-4,
-                   segment_length=8192, batch_size=4)
+        """CPU-sized: 12 flows with early outputs as in the paper; groups of 16, a thin WN, a shorter upsampler.
+
+        Groups of 16 halve the positions the WN runs over, so its 5 dilated layers reach
+        ±504 samples (:meth:`receptive_field`): more than one pitch period of the course voice,
+        which the coupling needs to place the next glottal pulse after the last one.
+        """
+        return cls(upsample_kernel=512, n_group=16, n_early_size=4, wn_layers=5, wn_channels=44,
+                   learning_rate=5e-4, segment_length=8192, batch_size=4)
