@@ -172,14 +172,18 @@ def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
 
     monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
     kw = dict(n_eval_utts=1, progress=False, save_minutes=1000)
-    T.train(tmp_path / "first", SMALL, steps=2, **kw)
+    T.train(tmp_path / "first", SMALL, steps=2, command="first command", **kw)
     asset = tmp_path / "assets" / "wg.pt"
     T.export(tmp_path / "first", asset)
     exported = load_checkpoint(asset)["model"]
-    T.train(tmp_path / "again", "course", steps=2, init_from=asset, **kw)  # budget already spent: 0 new steps
+    T.train(tmp_path / "again", "course", steps=2, init_from=asset, command="second", **kw)  # budget spent: 0 new steps
     again = load_checkpoint(tmp_path / "again" / "checkpoint.pt")
     assert again["step"] == 2 and again["config"] == SMALL.to_dict()      # the asset's config, not "course"
     assert all(torch.equal(again["model"][k], exported[k].float()) for k in exported)
     assert T.train(tmp_path / "again", SMALL, steps=3, init_from="ignored: the run resumes", **kw)["step"] == 3
+    T.export(tmp_path / "again", asset)  # the asset's provenance runs through both run folders
+    manifest = json.loads((asset.parent / "MANIFEST.json").read_text())["wg.pt"]
+    assert manifest["commands"] == ["first command", "second", "train(...)"]
+    assert [row["step"] for row in manifest["history"]] == [2, 2, 3]
     changed = load_checkpoint(tmp_path / "again" / "checkpoint.pt")["model"]
     assert not all(torch.equal(changed[k], exported[k].float()) for k in exported)

@@ -80,7 +80,8 @@ def export_model(checkpoint: str | Path, out: str | Path, extra: dict | None = N
     _model_for(payload, checkpoint)  # refuse a file that would not load
     state = {k: v.half() if v.is_floating_point() else v for k, v in payload["model"].items()}
     small = {"model": state, "config": payload["config"], "step": payload.get("step", 0),
-             "train_seconds": payload.get("train_seconds", 0.0)}
+             "train_seconds": payload.get("train_seconds", 0.0),  # and its provenance, for --init-from
+             "commands": payload.get("commands", []), "history": payload.get("history", [])}
     save_atomic(out, small)
     info = {"file": Path(out).name, "sha256": sha256(out), "bytes": Path(out).stat().st_size,
             "step": small["step"], "train_minutes": round(small["train_seconds"] / 60, 1),

@@ -172,7 +172,8 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     ``waves``/``val_waves``: waveforms or audio paths (default: the corpus's train/val splits);
     ``batch_size``: per process (default: the config's). ``bf16``: bfloat16 autocast on the CPU.
     ``init_from``: a new run (no checkpoint in ``out``) starts from these weights — e.g. the shipped
-    float16 asset — with a fresh optimiser, counting steps on from the asset's.
+    float16 asset — with a fresh optimiser, counting steps on from the asset's and keeping its
+    commands and history (the provenance the manifest shows).
     ``learning_rate``: Adam's step size from now on (default: the config's, or what a resumed run
     last used); a lower one for the last part of a run settles the weights (the log records it).
 
@@ -221,6 +222,7 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         check_state_dict(model, start_from["model"], init_from)
         model.load_state_dict({k: v.float() for k, v in start_from["model"].items()})
         step, seconds = int(start_from.get("step", 0)), float(start_from.get("train_seconds", 0.0))
+        history, commands = list(start_from.get("history", [])), list(start_from.get("commands", []))
     if learning_rate is not None:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
