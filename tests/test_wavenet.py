@@ -1,10 +1,10 @@
-"""WaveNet (van den Oord et al. 2016): causality, receptive field, gated units, μ-law, generation."""
+"""WaveNet (van den Oord et al. 2016): causality, receptive field, gated units, μ-law, conditioning, generation."""
 
 import pytest
 import torch
 
 from course_lib.tts.wavenet import (CausalConv1d, ResidualBlock, WaveNet, gradient_footprint, mu_law_decode,
-                                    mu_law_encode, receptive_field)
+                                    mu_law_encode, receptive_field, upsample_repeat)
 
 
 def test_mu_law_round_trip_within_quantisation_error():
@@ -90,3 +90,59 @@ def test_training_lowers_the_loss_and_generation_returns_codes():
         model(torch.zeros(1, 5))
     with pytest.raises(ValueError):
         model.generate(0, codes[0, :5])
+
+
+def test_conditioned_block_follows_eq5_and_unconditioned_has_no_cond():
+    torch.manual_seed(0)
+    assert ResidualBlock(4, 3, dilation=1).cond is None
+    block = ResidualBlock(4, 3, dilation=2, cond_channels=2)
+    x, y = torch.randn(2, 4, 9), torch.randn(2, 2, 9)
+    res, skip = block(x, y)
+    filt, gate = (block.dilated(x) + block.cond(y)).chunk(2, dim=1)     # W*x + V*y in both halves
+    z = torch.tanh(filt) * torch.sigmoid(gate)
+    assert torch.allclose(res, x + block.residual(z)) and torch.allclose(skip, block.skip(z))
+    assert not torch.allclose(block(x, torch.zeros_like(y))[1], skip)   # the conditioning matters
+
+
+def _conditioned_model():
+    torch.manual_seed(0)
+    model = WaveNet(n_classes=32, residual_channels=8, skip_channels=8, dilations=(1, 2, 4, 1, 2, 4), cond_channels=2)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return model.eval()
+
+
+def test_fast_generation_equals_teacher_forcing_and_the_naive_sampler():
+    model = _conditioned_model()
+    prompt, cond = torch.randint(0, 32, (5,)), torch.randn(2, 45)
+    greedy = model.generate_fast(40, prompt, temperature=1e-4, cond=cond)       # ~argmax of each step
+    codes = torch.cat([prompt, greedy])
+    logits = model(codes[None, :-1], cond[None, :, 1:45])                         # teacher forcing
+    assert torch.equal(logits[0].argmax(0)[4:], greedy)
+    naive = model.generate(40, prompt, cond=cond, generator=torch.Generator().manual_seed(1))
+    fast = model.generate_fast(40, prompt, cond=cond, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(naive, fast)
+    other = model.generate_fast(40, prompt, temperature=1e-4, cond=-cond)
+    assert not torch.equal(other, greedy)                                          # conditioning steers it
+
+
+def test_conditioning_is_checked_and_upsampled_by_repetition():
+    model = _conditioned_model()
+    codes = torch.randint(0, 32, (2, 20))
+    with pytest.raises(ValueError, match="cond must be"):
+        model(codes)                                           # conditioned model without cond
+    with pytest.raises(ValueError, match="cond must be"):
+        model(codes, torch.randn(2, 3, 20))                    # wrong number of channels
+    with pytest.raises(ValueError, match="cond must be"):
+        model.generate_fast(10, codes[0, :3], cond=torch.randn(2, 12))   # shorter than prompt + samples
+    with pytest.raises(ValueError, match="unconditional"):
+        WaveNet(n_classes=16, residual_channels=4, skip_channels=4, dilations=(1,))(codes % 16, torch.randn(2, 1, 20))
+    frames = torch.tensor([[[1.0, 2.0, 3.0]]])
+    assert torch.equal(upsample_repeat(frames, 2), torch.tensor([[[1.0, 1.0, 2.0, 2.0, 3.0, 3.0]]]))
+    with pytest.raises(ValueError, match="hop"):
+        upsample_repeat(frames, 0)
+    with pytest.raises(ValueError, match="frames must be"):
+        upsample_repeat(torch.ones(3), 2)
+    loss = model.loss(codes, torch.randn(2, 2, 20))
+    assert loss.ndim == 0 and torch.isfinite(loss)
