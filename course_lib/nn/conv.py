@@ -80,7 +80,7 @@ def im2col(x: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1,
     w_out = conv_output_size(width, kw, sw, pw, dw)
     x = F.pad(x, (pw, pw, ph, ph), value=pad_value)           # [B, C, H + 2ph, W + 2pw]
     dev = x.device
-    # row of window i, kernel tap a: i·stride + a·dilation (same for columns)
+    # row of window i, kernel tap u: i·stride + u·dilation (same for columns)
     rows = (torch.arange(h_out, device=dev) * sh)[:, None] + torch.arange(kh, device=dev) * dh  # [H_out, kh]
     cols = (torch.arange(w_out, device=dev) * sw)[:, None] + torch.arange(kw, device=dev) * dw  # [W_out, kw]
     windows = x[:, :, rows[:, :, None, None], cols[None, None, :, :]]  # [B, C, H_out, kh, W_out, kw]

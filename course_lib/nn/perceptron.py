@@ -1,4 +1,6 @@
-"""The perceptron (Rosenblatt 1958): one linear threshold unit, a binary classifier.
+"""The textbook perceptron: one linear threshold unit, a binary classifier.
+
+It is the learning unit of Rosenblatt's (1958) machine, without his fixed random association layer.
 
 There is no hidden layer and no restriction to two dimensions: inputs are vectors of any length
 and labels are -1 or +1. The learning rule adds ``y·x`` to the weights after each mistake;

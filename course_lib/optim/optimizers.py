@@ -49,7 +49,7 @@ def _number(owner: str, name: str, value, *, low: float = 0.0, high: float = mat
 def sgd_update(param, grad, state, *, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     """GD / SGD, with Polyak momentum or Nesterov momentum as torch.optim.SGD computes them.
 
-    v ← μ v + (1 − τ) g   (v = g on the first step, as in torch)
+    v ← μ v + (1 − τ) g   (τ = dampening; v = g on the first step, as in torch)
     θ ← θ − η v                     (momentum)
     θ ← θ − η (g + μ v)             (nesterov=True: the gradient step seen from the look-ahead point)
     """
