@@ -15,6 +15,8 @@ energies become ``-inf`` so they receive exactly zero weight.
 
 The layer names (``query_layer.linear_layer``, ``location_layer.location_conv.conv``, ...) are
 those of NVIDIA/tacotron2, so its published weights load into :class:`LocationSensitiveAttention`.
+
+The location-sensitive layer follows NVIDIA/tacotron2's (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
 ``-``, ten punctuation marks ``!'(),.:;?`` and space, 52 letters, and the 84 ARPAbet symbols of
 CMUdict prefixed with ``@`` so that they never collide with letters. Text in curly braces is read
 as ARPAbet: ``"{HH AH0 L OW1} world"``.
+
+The symbol set follows NVIDIA/tacotron2 (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@
 Both models use the course text front end unchanged: NVIDIA's 148 symbols and English cleaners are
 :data:`course_lib.text.SYMBOLS` and ``text_to_sequence(text, "english")``. NVIDIA's mels are raw
 natural-log mels (no per-channel normalisation), the same :class:`~course_lib.audio.AudioConfig`.
+
+The layouts read follow NVIDIA/tacotron2 and NVIDIA/waveglow (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

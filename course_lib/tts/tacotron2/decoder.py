@@ -8,6 +8,8 @@ One decoder step, with ``r`` = frames per step (the reduction factor of Wang et 
 3. ``α = attention(h_att, memory, [α_prev, Σα])``, ``context = Σ_j α_j memory_j``;
 4. ``h_dec = LSTM_dec([h_att, context])``;
 5. ``mel = W [h_dec, context] + b`` (r frames), ``stop logit = w [h_dec, context] + b``.
+
+Follows NVIDIA/tacotron2's ``Decoder.decode`` closely (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

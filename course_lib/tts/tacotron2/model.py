@@ -2,6 +2,8 @@
 
 Submodule names equal NVIDIA/tacotron2's, so with :meth:`Tacotron2Config.paper` the state-dict keys
 match its published ``tacotron2_statedict.pt`` one for one.
+
+The embedding initialisation follows NVIDIA/tacotron2 (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ A WaveGlow run on an all-zero mel at σ = 0 should be silent; what comes out ins
 model's constant hum or hiss. Its magnitude spectrum (averaged over frames; NVIDIA keeps the first
 frame) is subtracted, times a small ``strength`` (0.01–0.1), from every frame of the output
 (spectral subtraction, Boll 1979), keeping the output's phase.
+
+Follows NVIDIA/waveglow's denoiser (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ dilated convolutions with gated units, conditioned on the upsampled mel. Module 
 names follow NVIDIA/waveglow (``upsample``, ``WN.k.{start,end,cond_layer,in_layers.i,
 res_skip_layers.i}``, ``convinv.k.conv``), so its published state dict maps onto this one by name.
 Chapter 14 of the course walks through every piece.
+
+WN, Invertible1x1Conv and the flow follow NVIDIA/waveglow closely (BSD-3-Clause): see NOTICE.
 """
 
 from __future__ import annotations

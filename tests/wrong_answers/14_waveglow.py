@@ -1,0 +1,82 @@
+"""Plausible wrong answers to chapter 14's exercises; each check must reject every one."""
+
+_INVERSE = '''
+cfg = model.config
+spect = model.upsample_mel(mel, z.shape[1] * z.shape[2])
+n_rest = cfg.n_group - cfg.n_early_size * ((cfg.n_flows - 1) // cfg.n_early_every)
+x, pending = z[:, -n_rest:], z[:, :-n_rest]
+for k in reversed(range(cfg.n_flows)):
+    n_half = x.shape[1] // 2
+    x_a, y_b = x[:, :n_half], x[:, n_half:]
+    out = model.WN[k](x_a, spect)
+    b, log_s = out[:, :n_half], out[:, n_half:]
+    x = UNDO
+    if k % cfg.n_early_every == 0 and k > 0:
+        x = REINSERT
+        pending = pending[:, :-cfg.n_early_size]
+return UNSQUEEZE
+'''
+
+
+def _inverse(undo="model.convinv[k].inverse(torch.cat([x_a, (y_b - b) * torch.exp(-log_s)], dim=1))",
+             reinsert="torch.cat([pending[:, -cfg.n_early_size:], x], dim=1)",
+             unsqueeze="x.transpose(1, 2).reshape(x.shape[0], -1)"):
+    return _INVERSE.replace("UNDO", undo).replace("REINSERT", reinsert).replace("UNSQUEEZE", unsqueeze)
+
+
+WRONG_ANSWERS = {
+    "my_waveglow_loss": {
+        "calls the library": "return waveglow_loss(z, log_s_list, log_det_w_list, sigma)",
+        "forgets σ": (
+            "total = (z * z).sum() / 2 - sum(ls.sum() for ls in log_s_list) - sum(log_det_w_list)\n"
+            "return total / z.numel()"
+        ),
+        "adds the log-determinants": (
+            "total = (z * z).sum() / (2 * sigma**2) + sum(ls.sum() for ls in log_s_list) + sum(log_det_w_list)\n"
+            "return total / z.numel()"
+        ),
+        "averages each log s instead of summing it": (
+            "total = (z * z).sum() / (2 * sigma**2) - sum(ls.mean() for ls in log_s_list) - sum(log_det_w_list)\n"
+            "return total / z.numel()"
+        ),
+        "divides by the batch size only": (
+            "total = (z * z).sum() / (2 * sigma**2) - sum(ls.sum() for ls in log_s_list) - sum(log_det_w_list)\n"
+            "return total / z.shape[0]"
+        ),
+    },
+    "my_inverse": {
+        "calls the model's inverse": "return model.inverse(mel, z)",
+        "undoes W before the coupling": _inverse(
+            undo="torch.cat([model.convinv[k].inverse(x)[:, :n_half], (model.convinv[k].inverse(x)[:, n_half:] - b) * torch.exp(-log_s)], dim=1)"),
+        "applies the coupling forwards again": _inverse(
+            undo="model.convinv[k].inverse(torch.cat([x_a, y_b * torch.exp(log_s) + b], dim=1))"),
+        "early channels put back at the end": _inverse(reinsert="torch.cat([x, pending[:, -cfg.n_early_size:]], dim=1)"),
+        "un-squeezes without the transpose": _inverse(unsqueeze="x.reshape(x.shape[0], -1)"),
+    },
+    "my_flow_channels": {
+        "channels leave before flow 0 too": (
+            "channels, out = config.n_group, []\n"
+            "for k in range(config.n_flows):\n"
+            "    if k % config.n_early_every == 0:\n"
+            "        channels -= config.n_early_size\n"
+            "    out.append(channels)\n"
+            "return out"
+        ),
+        "channels leave after the flow": (
+            "channels, out = config.n_group, []\n"
+            "for k in range(config.n_flows):\n"
+            "    out.append(channels)\n"
+            "    if k % config.n_early_every == 0 and k > 0:\n"
+            "        channels -= config.n_early_size\n"
+            "return out"
+        ),
+        "half the early channels leave": (
+            "channels, out = config.n_group, []\n"
+            "for k in range(config.n_flows):\n"
+            "    if k % config.n_early_every == 0 and k > 0:\n"
+            "        channels -= config.n_early_size // 2\n"
+            "    out.append(channels)\n"
+            "return out"
+        ),
+    },
+}
