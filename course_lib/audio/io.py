@@ -9,7 +9,6 @@ longer than ``max_duration`` seconds are refused before they are decoded.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -77,7 +76,9 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
     """Write mono ``wave [samples]`` (floats in [-1, 1]) to ``path`` atomically; format from the suffix.
 
     Written to a temporary file in the same folder, then moved into place with ``os.replace``, so a
-    crash never leaves a half-written file. Values outside [-1, 1] are clipped with a warning.
+    crash never leaves a half-written file (:mod:`course_lib.checkpoint`: a full disk is one
+    ``WriteFailed`` line, the mode follows the umask or the replaced file, a symlink is written
+    through). Values outside [-1, 1] are clipped with a warning.
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
@@ -93,14 +94,9 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
         warnings.warn(f"wave peaks at {peak:.3f} > 1 and is clipped when saved; normalise it first "
                       "(course_lib.audio.peak_normalize).", UserWarning, stacklevel=2)
         x = np.clip(x, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        sf.write(tmp, x.astype(np.float32), sample_rate, format=suffix)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from course_lib.checkpoint import _write_atomic  # the one atomic writer: modes, symlinks, full disks
+
+    # soundfile writes by name into the temporary that _write_atomic opened (its file-object mode cannot
+    # report a full disk); the writer then fsyncs that same file and renames it into place
+    _write_atomic(path, lambda handle: sf.write(handle.path, x.astype(np.float32), sample_rate, format=suffix))
     return path

@@ -43,7 +43,7 @@ from course_lib.tts.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
-           "load_vocoder", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
+           "load_vocoder", "check_speakable", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
 
 VOCODERS = ("waveglow", "griffin-lim")
 #: The shipped checkpoints, relative to ``settings.ASSETS``.
@@ -210,6 +210,25 @@ def clear_cache() -> None:
 
 
 # ---------------------------------------------------------------------------- the three stages
+def check_speakable(text: str, acoustic: "AcousticModel") -> list[int]:
+    """``text``'s symbol ids, refused (``ValueError``) if they hold characters the front end cannot map, or
+    ``{ARPAbet}`` phonemes whose embedding rows the model never trained (all zero: a model trained on
+    letters only, like the course one, would mumble them)."""
+    from course_lib.text import SYMBOLS, text_to_sequence
+
+    ids = text_to_sequence(text)
+    phonemes = sorted({i for i in ids if SYMBOLS[i].startswith("@")})
+    if phonemes:
+        norms = acoustic.model.embedding.weight.detach().float().norm(dim=1)
+        letters = norms[[SYMBOLS.index(c) for c in "abcdefghijklmnopqrstuvwxyz"]].median()
+        untrained = [SYMBOLS[i][1:] for i in phonemes if norms[i] <= 1e-3 * letters]  # zero, or decayed to ~0
+        if untrained:
+            raise ValueError(f"the Tacotron 2 {acoustic.source} was trained without ARPAbet: the embeddings of "
+                             f"{', '.join(untrained)} are (near) zero, never trained, so {{...}} phonemes would not be "
+                             "spoken. Write those words in letters, or use a model trained with ARPAbet input.")
+    return ids
+
+
 def split_text(text: str) -> list[str]:
     """Sentences of ``text``: split after ``. ! ? ; :`` followed by white space (white space collapsed)."""
     return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
@@ -283,6 +302,7 @@ def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="c
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
     acoustic = load_tacotron2(tacotron, device)
+    check_speakable(text, acoustic)
     if vocoder == "waveglow":
         load_vocoder(waveglow, device)  # fail before the slow part if it is missing
     with torch.random.fork_rng(devices=[]):
