@@ -190,9 +190,20 @@ def _remove(tmp: str) -> None:
         pass
 
 
-def _why_refused(err: BaseException) -> str:
-    """One line on why torch.load failed, without torch's advice to turn ``weights_only`` off."""
+def _why_refused(err: BaseException, head: bytes = b"PK") -> str:
+    """One line on why torch.load failed, without torch's advice to turn ``weights_only`` off.
+
+    ``head``: the file's first bytes. A PyTorch file is a zip archive (``PK``) or, before torch 1.6, a
+    pickle (protocol 2+ starts with ``0x80``); anything else is not a checkpoint at all.
+    """
     text = str(err)
+    if not head:
+        return "it is empty (0 bytes): a copy or download that did not finish; re-create or re-download it"
+    if not head.startswith((b"PK", b"\x80")):
+        return (f"it is not a PyTorch checkpoint (it starts with bytes {head[:4].hex(' ')}, not a zip archive or "
+                "a pickle): the file is corrupt or something else; re-download or re-create it")
+    if re.search(r"Unsupported operand|invalid load key", text):
+        return "it is corrupt (its pickled data holds bytes that are not pickle instructions); re-download or re-create it"
     found = re.search(r"unsupported GLOBAL (\S+)", text) or re.search(r"Unsupported global: GLOBAL (\S+)", text)
     if found:
         return (f"it holds a pickled Python object ({found.group(1).rstrip('.,')}), not only tensors and plain data, "
@@ -220,7 +231,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # unpickling errors come in many types
-        raise ValueError(f"checkpoint {path} could not be loaded safely: {_why_refused(err)}.") from None
+        with open(path, "rb") as f:
+            head = f.read(4)
+        raise ValueError(f"checkpoint {path} could not be loaded safely: {_why_refused(err, head)}.") from None
     if not isinstance(payload, dict):
         raise ValueError(f"checkpoint {path} holds a {type(payload).__name__}, expected a dict.")
     return payload

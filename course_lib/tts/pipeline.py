@@ -137,13 +137,35 @@ def _load_tacotron2_file(path: Path, device: torch.device) -> AcousticModel:
     from course_lib.tts.train.checkpoints import audio_config_of, load_model
 
     payload = load_checkpoint(path)
-    if "format" in payload:
+    if "format" in payload:  # load_model refuses missing mel stats and an audio_config that contradicts the model
         model, normalizer, payload = load_model(path, device=device)
-        config = audio_config_of(payload) if "audio_config" in payload else AudioConfig()
+        config = audio_config_of(payload, path) if "audio_config" in payload else AudioConfig()
         return AcousticModel(model, normalizer, config, str(path))
     if "state_dict" in payload:  # NVIDIA's tacotron2_statedict.pt: raw log-mels
-        return dataclasses.replace(AcousticModel.wrap(load_nvidia_tacotron2(payload, device=device)), source=str(path))
+        model = load_nvidia_tacotron2(payload, device=device)
+        _refuse_course_shapes(model.config, path)
+        return dataclasses.replace(AcousticModel.wrap(model), source=str(path))
     raise ValueError(f"{path} is neither a course Tacotron 2 checkpoint nor NVIDIA's tacotron2_statedict.pt")
+
+
+#: Fields a Tacotron 2's weight shapes show (what :func:`tacotron2_config_from_state_dict` reads back).
+_SHAPE_FIELDS = ("n_symbols", "symbols_embedding_dim", "encoder_embedding_dim", "encoder_n_convolutions",
+                 "encoder_kernel_size", "n_mel_channels", "prenet_dim", "attention_rnn_dim", "decoder_rnn_dim",
+                 "attention_dim", "attention_location_n_filters", "attention_location_kernel_size",
+                 "postnet_embedding_dim", "postnet_kernel_size", "postnet_n_convolutions")
+
+
+def _refuse_course_shapes(config, path: Path) -> None:
+    """An NVIDIA-style ``{"state_dict": ...}`` holding a course-preset model lost its mel statistics: the
+    course model predicts normalised mels, and read as raw log-mels they give wrong audio."""
+    from course_lib.tts.tacotron2 import Tacotron2Config
+
+    course = Tacotron2Config.course()
+    if all(getattr(config, f) == getattr(course, f) for f in _SHAPE_FIELDS):
+        raise ValueError(f"{path} wraps a course-preset Tacotron 2 as an NVIDIA state dict, without its mel "
+                         "statistics (the course model predicts normalised mels, so its audio would be wrong). "
+                         "Load the course checkpoint itself (runs/.../checkpoint.pt or its export), which keeps "
+                         "'mel_stats'.")
 
 
 def _fast_bf16_cpu() -> bool:
