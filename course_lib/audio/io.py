@@ -29,7 +29,8 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
     ``sample_rate``. Raises ``FileNotFoundError`` for a missing file, ``ValueError`` for an empty,
     undecodable or sample-free file and for one longer than ``max_duration`` seconds
     (``None`` = no limit). Warns (``UserWarning``) if the file looks clipped or is all silence
-    (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it).
+    (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it), and if a
+    float file goes past full scale (it is scaled down by its peak, so the result stays in [-1, 1]).
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
@@ -60,11 +61,18 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
         raise ValueError(f"audio file {path} has a header but no samples.")
     if not np.all(np.isfinite(data)):
         raise ValueError(f"{path} contains NaN or infinite samples (a corrupt float file).")
+    top = float(np.abs(data).max())
+    if top > 1:  # only float files can go past full scale; nothing was cut off, so scale rather than clip
+        over = float(np.mean(np.abs(data).max(axis=1) > 1))
+        warnings.warn(f"{path} is a float file whose samples reach {top:.3f}, above full scale (1.0): "
+                      f"{100 * over:.1f} % of them exceed it. It was scaled by 1/{top:.3f} into [-1, 1]; check the "
+                      "gain of whatever wrote it.", UserWarning, stacklevel=2)
+        data = data / top
     share = clipped_fraction(np.abs(data).max(axis=1))
-    if share > 0 or np.abs(data).max() > 1:
-        warnings.warn(f"{path} looks clipped: {100 * share:.2f} % of samples sit at full scale "
-                      f"(peak {np.abs(data).max():.3f}). Distortion will be learned as if it were speech; "
-                      "re-record or lower the gain.", UserWarning, stacklevel=2)
+    if share > 0:
+        warnings.warn(f"{path} looks clipped: {100 * share:.2f} % of samples sit in flat runs at full scale. "
+                      "Distortion will be learned as if it were speech; re-record or lower the gain.",
+                      UserWarning, stacklevel=2)
     if np.abs(data).max() < SILENCE_PEAK:
         warnings.warn(f"{path} holds only silence (peak below {SILENCE_PEAK:g}); it is returned as is, "
                       "but it cannot be normalised and teaches a model nothing.", UserWarning, stacklevel=2)
