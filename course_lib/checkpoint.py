@@ -120,8 +120,8 @@ class _Recorder:
             raise
 
 
-def _write_failure(path: Path, err: BaseException, folder: Path, existed: bool) -> WriteFailed:
-    kept = "the previous file is unchanged" if existed else "nothing was written"
+def _write_failure(path: Path, err: BaseException, folder: Path, existed: bool, kept: str = "") -> WriteFailed:
+    kept = kept or ("the previous file is unchanged" if existed else "nothing was written")
     errors = [err, getattr(err, "__cause__", None), getattr(err, "__context__", None)]
     codes = {getattr(e, "errno", None) for e in errors if isinstance(e, OSError)}
     try:
@@ -180,7 +180,8 @@ def append_line(path: str | os.PathLike, line: str) -> None:
         with open(path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
     except OSError as err:
-        raise _write_failure(path, err, path.parent, existed) from None
+        raise _write_failure(path, err, path.parent, existed,
+                             "its earlier lines are kept" if existed else "") from None
 
 
 def _remove(tmp: str) -> None:
