@@ -123,6 +123,20 @@ def test_clipping_warns(tmp_path):
     assert clipped_fraction(x) > 0.3 and clipped_fraction(normal) == 0.0
 
 
+def test_float_file_above_full_scale_is_scaled_and_described(tmp_path):
+    """Issue #17.6: a float wav peaking at 1.5 comes back in [-1, 1] (the docstring's promise), with a
+    warning that says what was seen (the peak, how many samples exceed 1), not "looks clipped"."""
+    x = 1.5 * tone() / np.abs(tone()).max()  # peak 1.5
+    sf.write(tmp_path / "loud.wav", x, SR, subtype="FLOAT")
+    with pytest.warns(UserWarning) as record:
+        y = load_audio(tmp_path / "loud.wav")
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and "1.500" in messages[0] and "above full scale" in messages[0], messages
+    share = 100 * np.mean(np.abs(x) > 1)
+    assert f"{share:.1f} %" in messages[0] and "scaled" in messages[0] and "clipped" not in messages[0]
+    assert np.abs(y).max() <= 1.0 and np.allclose(y, x / 1.5, atol=1e-6)
+
+
 def test_too_long_file_is_refused_before_decoding(tmp_path):
     sf.write(tmp_path / "long.wav", tone(440, seconds=5.0, sr=8000), 8000)
     with pytest.raises(ValueError, match="lasts 5.0 s, longer than max_duration=2 s"):

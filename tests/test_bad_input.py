@@ -94,6 +94,9 @@ def _text_cases():
         case("text_to_sequence:only-spaces", lambda: text_to_sequence("   \t "), ["empty"]),
         case("text_to_sequence:unbalanced-brace", lambda: text_to_sequence("a } b"), ["curly"]),
         case("text_to_sequence:bad-arpabet", lambda: text_to_sequence("{HH XX}"), ["ARPAbet"]),
+        # issue #17.2: a slash the cleaners cannot read (not a date, fraction or word/word) is still refused
+        case("text_to_sequence:url-slashes", lambda: text_to_sequence("see http://x"), ["U+002F", "cleaners"]),
+        case("text_to_sequence:double-slash", lambda: text_to_sequence("either // or"), ["U+002F"]),
         case("sequence_to_text:out-of-range", lambda: sequence_to_text([3, 999]), ["999"]),
         case("sequence_to_text:negative", lambda: sequence_to_text([-1]), ["-1"]),
         case("sequence_to_text:str-ids", lambda: sequence_to_text(["a"]), ["id"]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -123,7 +124,47 @@ def _course_checkpoint_cases():
         save_atomic(tmp / "w.pt", {"config": {**WaveGlowConfig.course().to_dict(), "n_heads": 2}, "model": {}})
         return load_waveglow(tmp / "w.pt")
 
+    # issue #17.4: files that would load and then speak wrong audio are refused at load, naming the file
+    def exported_tiny(tmp, **changes):
+        from tests.test_pipeline import write_tiny_tacotron
+
+        write_tiny_tacotron(tmp / "t.pt")
+        payload = torch.load(tmp / "t.pt", weights_only=True)
+        payload.update(changes)
+        for key in [k for k, v in changes.items() if v is None]:
+            del payload[key]
+        torch.save(payload, tmp / "t.pt")
+        return tmp / "t.pt"
+
+    def tacotron_without_mel_stats(tmp):
+        from course_lib.tts import pipeline
+
+        pipeline.clear_cache()
+        return pipeline.load_tacotron2(exported_tiny(tmp, mel_stats=None))
+
+    def tacotron_mel_stats_of_other_size(tmp):
+        return load_model(exported_tiny(tmp, mel_stats={"mean": torch.zeros(40), "std": torch.ones(40)}))
+
+    def tacotron_audio_config_contradicts_model(tmp):
+        from course_lib.audio import AudioConfig
+
+        return load_model(exported_tiny(tmp, audio_config=AudioConfig(n_mels=64).to_dict()))
+
+    def course_weights_wrapped_as_nvidia(tmp):
+        from course_lib.tts import pipeline
+        from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
+
+        pipeline.clear_cache()
+        torch.save({"state_dict": Tacotron2(Tacotron2Config.course()).state_dict()}, tmp / "wrapped.pt")
+        return pipeline.load_tacotron2(tmp / "wrapped.pt")
+
     return [
+        case("tacotron2.load_tacotron2:no-mel-stats", tacotron_without_mel_stats, ["t.pt", "mel_stats"]),
+        case("tacotron2.load_model:mel-stats-other-size", tacotron_mel_stats_of_other_size, ["t.pt", "40"]),
+        case("tacotron2.load_model:audio-config-contradicts-model", tacotron_audio_config_contradicts_model,
+             ["t.pt", "n_mels=64", "80"]),
+        case("pipeline.load_tacotron2:course-weights-as-nvidia", course_weights_wrapped_as_nvidia,
+             ["wrapped.pt", "mel statistics"]),
         case("tacotron2.load_model:wrong-shapes", tacotron_wrong_shapes, ["t.pt"]),
         case("tacotron2.load_model:unknown-config-field", tacotron_unknown_config_field, ["n_heads"]),
         case("waveglow.load_waveglow:wrong-shapes", waveglow_wrong_shapes, ["w.pt"]),
@@ -134,3 +175,34 @@ def _course_checkpoint_cases():
 @pytest.mark.parametrize("call, words, types", _course_checkpoint_cases())
 def test_course_checkpoints_that_do_not_fit_their_model(tmp_path, call, words, types):
     expect_clear_error(lambda: call(tmp_path), words, types)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_bytes_are_not_called_pickled_objects(tmp_path, seed):
+    """Issue #17.5: random bytes are 'not a PyTorch checkpoint', not 'pickled Python objects'."""
+    from course_lib.checkpoint import load_checkpoint
+
+    path = tmp_path / "random.pt"
+    path.write_bytes(np.random.default_rng(seed).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    err = expect_clear_error(lambda: load_checkpoint(path), ["random.pt", "not a PyTorch checkpoint"], (ValueError,))
+    assert "pickled" not in str(err), err
+
+
+def test_arpabet_is_refused_for_a_model_that_never_learned_it(tmp_path):
+    """Issue #17.3: '{HH AH0 L OW1}' on a model whose phoneme embeddings are zero is refused, saying why;
+    the same model speaks letters, and a model with trained phoneme rows accepts the braces."""
+    from course_lib.text import SYMBOLS
+    from course_lib.tts import pipeline
+    from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
+
+    torch.manual_seed(0)
+    model = Tacotron2(Tacotron2Config(**{**tiny_tacotron2().config.to_dict()}))
+    acoustic = pipeline.AcousticModel.wrap(model)
+    assert pipeline.check_speakable("{HH AH0 L OW1} world", acoustic)  # random rows: trained as far as we know
+    with torch.no_grad():
+        model.embedding.weight[[i for i, s in enumerate(SYMBOLS) if s.startswith("@")]] = 0
+    expect_clear_error(lambda: pipeline.check_speakable("{HH AH0 L OW1} world", acoustic),
+                       ["without ARPAbet", "HH", "letters"], (ValueError,))
+    expect_clear_error(lambda: pipeline.speak("{HH AH0 L OW1} world", tacotron=acoustic, vocoder="griffin-lim"),
+                       ["without ARPAbet"], (ValueError,))
+    assert pipeline.check_speakable("hello world", acoustic)

@@ -154,3 +154,24 @@ def test_redraws_do_not_pile_up_figures(name):
     for i in range(6):
         set_control(control, values[i % 2])
     assert len(plt.get_fignums()) <= open_before, f"{len(plt.get_fignums()) - open_before} figures left open"
+
+
+#: Values code can force past a slider's range (issue #17.7): (widget, control, values, words of the message).
+FORCED = [
+    ("spectrogram", "db_range", [0, -20], ["dB range must be", "try 80"]),
+]
+
+
+@pytest.mark.parametrize("name, key, values, words", FORCED, ids=[f"{r[0]}:{r[1]}" for r in FORCED])
+def test_values_forced_past_a_slider_explain_themselves(name, key, values, words):
+    widget = make_widget(name)
+    control = widget.controls[key]
+    control.min = min(values)  # what code (or a notebook user) can do; the slider alone cannot
+    for value in values:
+        control.value = value
+        assert control.value == value
+        message = _message(widget)
+        assert "Cannot draw" in message and all(w in message for w in words), message
+        assert_no_traceback_shown(widget)
+    control.value = 80
+    assert getattr(widget, "last_error", None) is None, _message(widget)

@@ -139,3 +139,69 @@ def test_unavailable_device_is_reported(assets, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     assert_clean_failure(cli("Hi.", "-o", tmp_path / "out.wav", "--device", "cuda", assets=assets), "CUDA")
+
+
+# ---------------------------------------------------------------------------- issue #17
+@pytest.mark.parametrize("args", [
+    ["🙂", "-o", "newdir/x.wav"],  # an unspeakable text
+    ["--file", "lines.txt", "-o", "newdir/"],  # a bad line in --file
+    ["Hi.", "-o", "newdir/sub/x.wav", "--tacotron", "missing.pt"],  # a missing model
+])
+def test_a_failed_run_creates_no_folder(assets, tmp_path, args):
+    (tmp_path / "lines.txt").write_text("A fine line.\nMixed 日本 text.\n", encoding="utf-8")
+    assert_clean_failure(cli(*args, assets=assets, cwd=tmp_path))
+    assert not (tmp_path / "newdir").exists()
+
+
+def test_output_through_a_symlink_is_written_through(assets, tmp_path):
+    target = tmp_path / "real" / "speech.wav"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    (tmp_path / "link.wav").symlink_to(target)
+    proc = cli("Hi.", "-o", tmp_path / "link.wav", "-q", assets=assets)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "link.wav").is_symlink() and sf.info(target).samplerate == 22050
+    assert target.stat().st_mode & 0o777 == 0o640  # the replaced file keeps its mode
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "nowhere" / "x.wav")
+    assert_clean_failure(cli("Hi.", "-o", tmp_path / "dangling.wav", assets=assets), "symbolic link")
+
+
+def test_arpabet_is_refused_for_a_model_trained_without_it(tmp_path):
+    import torch
+
+    from course_lib.text import SYMBOLS
+
+    root = tmp_path / "assets"
+    write_tiny_tacotron(root / "tacotron2" / "tacotron2_course.pt")
+    path = root / "tacotron2" / "tacotron2_course.pt"
+    payload = torch.load(path, weights_only=True)
+    payload["model"]["embedding.weight"][[i for i, s in enumerate(SYMBOLS) if s.startswith("@")]] = 0
+    torch.save(payload, path)
+    proc = cli("{HH AH0 L OW1} world", "-o", tmp_path / "out" / "x.wav", "--vocoder", "griffin-lim", assets=root)
+    assert_clean_failure(proc, "without ARPAbet", "tacotron2_course.pt")
+    assert not (tmp_path / "out").exists()
+
+
+def test_full_disk_is_one_line(assets, tmp_path, monkeypatch, capsys):
+    """`synthesize -o` on a full disk (ENOSPC injected into the wav writer): one line, no temp, old file kept."""
+    import errno
+
+    from course_lib.tts import pipeline, synthesize
+
+    out = tmp_path / "x.wav"
+    out.write_bytes(b"previous")
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("soundfile.write", no_space)
+    pipeline.clear_cache()
+    status = synthesize.main(["Hi.", "-o", str(out), "--vocoder", "griffin-lim", "-q",
+                              "--tacotron", str(assets / "tacotron2" / "tacotron2_course.pt")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert status == 1 and len(lines) == 1 and lines[0].startswith("error: could not write"), err
+    assert "disk is full" in lines[0] and str(out) in lines[0]
+    assert out.read_bytes() == b"previous" and files_under(tmp_path) == ["x.wav"]
+    pipeline.clear_cache()

@@ -93,6 +93,10 @@ def test_clean_text_is_idempotent(text):
     ("Straße “quoted” ‘single’", "strasse quoted 'single'"),
     ("Rock & roll at 50%", "rock and roll at fifty percent"),
     ("ﬁne Ｆｕｌｌ", "fine full"),
+    # issue #17: the whole sentence a new user tried, and slashes between words
+    ("Dr. Smith paid $3.50 on 1/2/2025 at 10:30am.",
+     "doctor smith paid three dollars, fifty cents on january second, twenty twenty-five at ten thirty a m."),
+    ("Cash and/or card", "cash and or card"), ("yes / no", "yes no"),
 ])
 def test_english_cleaners(raw, clean):
     assert clean_text(raw) == clean
@@ -135,6 +139,12 @@ def test_year(n, words):
     ("10:30", "ten thirty"), ("3:05", "three oh five"), ("7:00", "seven o'clock"),
     ("-5 degrees", "minus five degrees"), ("in 1984.", "in nineteen eighty-four."),
     ("route 66-a", "route sixty-six-a"),
+    # issue #17: 12-hour times, dates and fractions are read, not spelled "ten:thirtyam" / "one/two"
+    ("10:30am", "ten thirty a m"), ("at 7 p.m. we", "at seven p m we"), ("by 7 p.m.", "by seven p m."),
+    ("9:05 PM".lower(), "nine oh five p m"), ("12am.", "twelve a m."),
+    ("1/2/2025", "january second, twenty twenty-five"), ("13/2/25", "february thirteenth, twenty-five"),
+    ("3/4", "three quarters"), ("1/2", "one half"), ("5/8", "five eighths"), ("2 1/2", "two and one half"),
+    ("1/0", "one over zero"), ("40/40/40", "forty forty forty"),
 ])
 def test_expand_numbers(raw, words):
     assert expand_numbers(raw) == words

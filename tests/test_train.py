@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from course_lib.audio import AudioConfig
 from course_lib.checkpoint import load_checkpoint
 from course_lib.tts.tacotron2 import Tacotron2Config
 from course_lib.tts.train import (MelNormalizer, TrainConfig, TrainData, TrainingDiverged, export_model,
@@ -27,7 +28,8 @@ def fake_data(n=12, seed=0) -> TrainData:
         ids = torch.randint(1, 148, (length,), generator=g)
         mel = torch.randn(8, 3 * length, generator=g) - 5
         pairs.append((ids, mel))
-    return TrainData(pairs[:-3], pairs[-3:], normalizer=MelNormalizer.fit([m for _, m in pairs[:-3]]))
+    return TrainData(pairs[:-3], pairs[-3:], audio_config=AudioConfig(n_mels=8),  # as many bands as the mels
+                     normalizer=MelNormalizer.fit([m for _, m in pairs[:-3]]))
 
 
 def config(**kw) -> TrainConfig:

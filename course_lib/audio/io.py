@@ -9,7 +9,6 @@ longer than ``max_duration`` seconds are refused before they are decoded.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -30,7 +29,8 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
     ``sample_rate``. Raises ``FileNotFoundError`` for a missing file, ``ValueError`` for an empty,
     undecodable or sample-free file and for one longer than ``max_duration`` seconds
     (``None`` = no limit). Warns (``UserWarning``) if the file looks clipped or is all silence
-    (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it).
+    (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it), and if a
+    float file goes past full scale (it is scaled down by its peak, so the result stays in [-1, 1]).
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
@@ -61,11 +61,18 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
         raise ValueError(f"audio file {path} has a header but no samples.")
     if not np.all(np.isfinite(data)):
         raise ValueError(f"{path} contains NaN or infinite samples (a corrupt float file).")
+    top = float(np.abs(data).max())
+    if top > 1:  # only float files can go past full scale; nothing was cut off, so scale rather than clip
+        over = float(np.mean(np.abs(data).max(axis=1) > 1))
+        warnings.warn(f"{path} is a float file whose samples reach {top:.3f}, above full scale (1.0): "
+                      f"{100 * over:.1f} % of them exceed it. It was scaled by 1/{top:.3f} into [-1, 1]; check the "
+                      "gain of whatever wrote it.", UserWarning, stacklevel=2)
+        data = data / top
     share = clipped_fraction(np.abs(data).max(axis=1))
-    if share > 0 or np.abs(data).max() > 1:
-        warnings.warn(f"{path} looks clipped: {100 * share:.2f} % of samples sit at full scale "
-                      f"(peak {np.abs(data).max():.3f}). Distortion will be learned as if it were speech; "
-                      "re-record or lower the gain.", UserWarning, stacklevel=2)
+    if share > 0:
+        warnings.warn(f"{path} looks clipped: {100 * share:.2f} % of samples sit in flat runs at full scale. "
+                      "Distortion will be learned as if it were speech; re-record or lower the gain.",
+                      UserWarning, stacklevel=2)
     if np.abs(data).max() < SILENCE_PEAK:
         warnings.warn(f"{path} holds only silence (peak below {SILENCE_PEAK:g}); it is returned as is, "
                       "but it cannot be normalised and teaches a model nothing.", UserWarning, stacklevel=2)
@@ -77,7 +84,9 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
     """Write mono ``wave [samples]`` (floats in [-1, 1]) to ``path`` atomically; format from the suffix.
 
     Written to a temporary file in the same folder, then moved into place with ``os.replace``, so a
-    crash never leaves a half-written file. Values outside [-1, 1] are clipped with a warning.
+    crash never leaves a half-written file (:mod:`course_lib.checkpoint`: a full disk is one
+    ``WriteFailed`` line, the mode follows the umask or the replaced file, a symlink is written
+    through). Values outside [-1, 1] are clipped with a warning.
     """
     sample_rate = positive_int(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
@@ -93,14 +102,9 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
         warnings.warn(f"wave peaks at {peak:.3f} > 1 and is clipped when saved; normalise it first "
                       "(course_lib.audio.peak_normalize).", UserWarning, stacklevel=2)
         x = np.clip(x, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        sf.write(tmp, x.astype(np.float32), sample_rate, format=suffix)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from course_lib.checkpoint import _write_atomic  # the one atomic writer: modes, symlinks, full disks
+
+    # soundfile writes by name into the temporary that _write_atomic opened (its file-object mode cannot
+    # report a full disk); the writer then fsyncs that same file and renames it into place
+    _write_atomic(path, lambda handle: sf.write(handle.path, x.astype(np.float32), sample_rate, format=suffix))
     return path

@@ -3,7 +3,7 @@
 The ``english`` pipeline follows NVIDIA/tacotron2 ``english_cleaners`` step by step —
 transliterate to ASCII, lower-case, expand numbers, expand abbreviations, collapse whitespace —
 with two differences: transliteration uses :mod:`unicodedata` (no ``unidecode``), and a few
-symbols are written out in words (``& % + @``). Characters that no rule covers are left in
+symbols are written out in words (``& % + @``; a slash between words is a space, ``"and/or"``). Characters that no rule covers are left in
 place, so that :func:`~course_lib.text.symbols.text_to_sequence` can name them in its error.
 """
 
@@ -41,6 +41,7 @@ ABBREVIATIONS = {
     "vs": "versus", "etc": "et cetera", "approx": "approximately", "dept": "department",
 }
 _ABBREVIATION = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")\.", re.IGNORECASE)
+_WORD_SLASH = re.compile(r"(?<=[a-z]) ?/ ?(?=[a-z])")  # "and/or" (after numbers: dates and 3/4 are read)
 _WHITESPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[,.!?;:])")
 
@@ -69,8 +70,9 @@ def expand_abbreviations(text: str) -> str:
 
 
 def expand_symbols(text: str) -> str:
-    """Write ``& % + @`` out in words, drop double quotes, turn brackets and tabs into ``( ) ' '``."""
-    return "".join(SYMBOL_WORDS.get(ch, ch) for ch in text)
+    """Write ``& % + @`` out in words, drop double quotes, turn brackets and tabs into ``( ) ' '``, and a slash
+    between words into a space (``"and/or"`` → ``"and or"``); any other slash stays, to be reported."""
+    return _WORD_SLASH.sub(" ", "".join(SYMBOL_WORDS.get(ch, ch) for ch in text))
 
 
 def collapse_whitespace(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Numbers to words: cardinals, ordinals, years, decimals, currency, times (chapter 08).
+"""Numbers to words: cardinals, ordinals, years, decimals, currency, times, dates, fractions (chapter 08).
 
 A character-level TTS model cannot guess how "1984", "$3.50" or "21st" sound, so the front end
 writes them out before the model sees them (NVIDIA/tacotron2 ``text/numbers.py`` does the same
@@ -98,6 +98,12 @@ _CURRENCIES = {
 _COMMA_NUMBER = re.compile(r"\b(\d{1,3}(?:,\d{3})+)(?:\.(\d+))?\b")
 _CURRENCY = re.compile(r"([$£€])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))? ?([ap])(\.?)m\b(\.?)")  # 10:30am, 7 p.m.
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")  # 1/2/2025
+_MIXED = re.compile(r"\b(\d+) (\d+)/(\d+)\b")  # 2 1/2
+_FRACTION = re.compile(r"\b(\d+)/(\d+)\b")  # 3/4
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()
 _DECIMAL = re.compile(r"(\d+)\.(\d+)")
 _ORDINAL = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
 _NEGATIVE = re.compile(r"(?<![\w.])-(?=\d)")
@@ -111,6 +117,41 @@ def _time(m: re.Match) -> str:
     if minutes == 0:
         return f"{cardinal(hours)} o'clock"
     return f"{cardinal(hours)} {'oh ' if minutes < 10 else ''}{cardinal(minutes)}"
+
+
+def _clock(m: re.Match) -> str:
+    """``10:30am`` → "ten thirty a m", ``7 p.m.`` → "seven p m", ``9:05 PM`` → "nine oh five p m"."""
+    hours, minutes = int(m.group(1)), int(m.group(2) or 0)
+    if minutes == 0 or minutes > 59:  # "7pm"; "7:75pm" is no time: its numbers are read as written
+        spoken = cardinal(hours) + (f" {cardinal(minutes)}" if minutes else "")
+    else:
+        spoken = f"{cardinal(hours)} {'oh ' if minutes < 10 else ''}{cardinal(minutes)}"
+    # the dot after "am" ends the sentence; after "a.m." only where no word follows ("at 7 p.m. we left")
+    dotted, period = m.group(4), m.group(5)
+    keep = period and not (dotted and re.match(r" ?[a-z]", m.string[m.end():]))
+    return f"{spoken} {m.group(3)} m{'.' if keep else ''}"
+
+
+def _date(m: re.Match) -> str:
+    """``1/2/2025`` → "january second, twenty twenty-five": month first (American, as LJSpeech), unless
+    the first number cannot be a month and the second can (``13/2/2025`` = the thirteenth of february)."""
+    a, b, y = int(m.group(1)), int(m.group(2)), m.group(3)
+    if 1 <= a <= 12 and 1 <= b <= 31:
+        month, day = a, b
+    elif 1 <= b <= 12 and 1 <= a <= 31:
+        month, day = b, a
+    else:  # not a date: read the numbers
+        return f"{cardinal(a)} {cardinal(b)} {cardinal(int(y))}"
+    return f"{_MONTHS[month - 1]} {ordinal(day)}, {year(int(y)) if len(y) == 4 else cardinal(int(y))}"
+
+
+def fraction(numerator: int, denominator: int) -> str:
+    """``3/4`` → "three quarters", ``1/2`` → "one half", ``5/8`` → "five eighths"; odd ones "n over d"."""
+    if not 2 <= denominator <= 100:
+        return f"{cardinal(numerator)} over {cardinal(denominator)}"
+    plural = numerator != 1
+    unit = {2: "halves" if plural else "half", 4: "quarters" if plural else "quarter"}.get(denominator)
+    return f"{cardinal(numerator)} {unit or ordinal(denominator) + ('s' if plural else '')}"
 
 
 def _grouped(m: re.Match) -> str:
@@ -127,6 +168,10 @@ def expand_numbers(text: str) -> str:
     """Write every number in ``text`` out in words (lower-case ASCII in, lower-case ASCII out)."""
     text = _CURRENCY.sub(lambda m: _money(m.group(2).replace(",", ""), *_CURRENCIES[m.group(1)]), text)
     text = _COMMA_NUMBER.sub(_grouped, text)  # 1,984 is a count, never a year
+    text = _DATE.sub(_date, text)
+    text = _MIXED.sub(lambda m: f"{cardinal(int(m.group(1)))} and {fraction(int(m.group(2)), int(m.group(3)))}", text)
+    text = _FRACTION.sub(lambda m: fraction(int(m.group(1)), int(m.group(2))), text)
+    text = _CLOCK.sub(_clock, text)
     text = _TIME.sub(_time, text)
     text = _DECIMAL.sub(lambda m: f"{cardinal(int(m.group(1)))} point {_digits(m.group(2))}", text)
     text = _ORDINAL.sub(lambda m: ordinal(int(m.group(1))), text)

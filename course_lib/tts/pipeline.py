@@ -43,7 +43,7 @@ from course_lib.tts.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
-           "load_vocoder", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
+           "load_vocoder", "check_speakable", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
 
 VOCODERS = ("waveglow", "griffin-lim")
 #: The shipped checkpoints, relative to ``settings.ASSETS``.
@@ -137,13 +137,35 @@ def _load_tacotron2_file(path: Path, device: torch.device) -> AcousticModel:
     from course_lib.tts.train.checkpoints import audio_config_of, load_model
 
     payload = load_checkpoint(path)
-    if "format" in payload:
+    if "format" in payload:  # load_model refuses missing mel stats and an audio_config that contradicts the model
         model, normalizer, payload = load_model(path, device=device)
-        config = audio_config_of(payload) if "audio_config" in payload else AudioConfig()
+        config = audio_config_of(payload, path) if "audio_config" in payload else AudioConfig()
         return AcousticModel(model, normalizer, config, str(path))
     if "state_dict" in payload:  # NVIDIA's tacotron2_statedict.pt: raw log-mels
-        return dataclasses.replace(AcousticModel.wrap(load_nvidia_tacotron2(payload, device=device)), source=str(path))
+        model = load_nvidia_tacotron2(payload, device=device)
+        _refuse_course_shapes(model.config, path)
+        return dataclasses.replace(AcousticModel.wrap(model), source=str(path))
     raise ValueError(f"{path} is neither a course Tacotron 2 checkpoint nor NVIDIA's tacotron2_statedict.pt")
+
+
+#: Fields a Tacotron 2's weight shapes show (what :func:`tacotron2_config_from_state_dict` reads back).
+_SHAPE_FIELDS = ("n_symbols", "symbols_embedding_dim", "encoder_embedding_dim", "encoder_n_convolutions",
+                 "encoder_kernel_size", "n_mel_channels", "prenet_dim", "attention_rnn_dim", "decoder_rnn_dim",
+                 "attention_dim", "attention_location_n_filters", "attention_location_kernel_size",
+                 "postnet_embedding_dim", "postnet_kernel_size", "postnet_n_convolutions")
+
+
+def _refuse_course_shapes(config, path: Path) -> None:
+    """An NVIDIA-style ``{"state_dict": ...}`` holding a course-preset model lost its mel statistics: the
+    course model predicts normalised mels, and read as raw log-mels they give wrong audio."""
+    from course_lib.tts.tacotron2 import Tacotron2Config
+
+    course = Tacotron2Config.course()
+    if all(getattr(config, f) == getattr(course, f) for f in _SHAPE_FIELDS):
+        raise ValueError(f"{path} wraps a course-preset Tacotron 2 as an NVIDIA state dict, without its mel "
+                         "statistics (the course model predicts normalised mels, so its audio would be wrong). "
+                         "Load the course checkpoint itself (runs/.../checkpoint.pt or its export), which keeps "
+                         "'mel_stats'.")
 
 
 def _fast_bf16_cpu() -> bool:
@@ -210,6 +232,25 @@ def clear_cache() -> None:
 
 
 # ---------------------------------------------------------------------------- the three stages
+def check_speakable(text: str, acoustic: "AcousticModel") -> list[int]:
+    """``text``'s symbol ids, refused (``ValueError``) if they hold characters the front end cannot map, or
+    ``{ARPAbet}`` phonemes whose embedding rows the model never trained (all zero: a model trained on
+    letters only, like the course one, would mumble them)."""
+    from course_lib.text import SYMBOLS, text_to_sequence
+
+    ids = text_to_sequence(text)
+    phonemes = sorted({i for i in ids if SYMBOLS[i].startswith("@")})
+    if phonemes:
+        norms = acoustic.model.embedding.weight.detach().float().norm(dim=1)
+        letters = norms[[SYMBOLS.index(c) for c in "abcdefghijklmnopqrstuvwxyz"]].median()
+        untrained = [SYMBOLS[i][1:] for i in phonemes if norms[i] <= 1e-3 * letters]  # zero, or decayed to ~0
+        if untrained:
+            raise ValueError(f"the Tacotron 2 {acoustic.source} was trained without ARPAbet: the embeddings of "
+                             f"{', '.join(untrained)} are (near) zero, never trained, so {{...}} phonemes would not be "
+                             "spoken. Write those words in letters, or use a model trained with ARPAbet input.")
+    return ids
+
+
 def split_text(text: str) -> list[str]:
     """Sentences of ``text``: split after ``. ! ? ; :`` followed by white space (white space collapsed)."""
     return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
@@ -283,6 +324,7 @@ def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="c
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
     acoustic = load_tacotron2(tacotron, device)
+    check_speakable(text, acoustic)
     if vocoder == "waveglow":
         load_vocoder(waveglow, device)  # fail before the slow part if it is missing
     with torch.random.fork_rng(devices=[]):

@@ -6,8 +6,10 @@
 
 Uses the shipped checkpoints in assets/ unless --tacotron / --waveglow name others (course files,
 or NVIDIA's tacotron2_statedict.pt / waveglow_256channels_universal_v5.pt). Every input is checked
-before anything is synthesised; each wav is written to a temporary file and renamed, so a failure
-never leaves a half-written file. Errors print one line on stderr and exit with status 1.
+before anything is synthesised or created (a failed run leaves no empty folder); each wav is written
+to a temporary file and renamed (course_lib.checkpoint: the umask's mode, or the replaced file's;
+written through a symlink), so a failure, a full disk included, never leaves a half-written file.
+Errors print one line on stderr and exit with status 1.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def read_lines(path: str) -> list[str]:
 
 
 def plan_outputs(texts: list[str], out: str | None, file: str | None) -> list[Path]:
-    """Where each utterance goes; checks the suffix and that the folder can be written, before any synthesis."""
+    """Where each utterance goes; checks the suffix and that the folder can be written, creating nothing yet."""
     if out is None:
         out = f"{Path(file).stem}_wavs{os.sep}" if file else "speech.wav"
     audio_suffix = Path(out).suffix.lower() in AUDIO_SUFFIXES
@@ -90,17 +92,35 @@ def plan_outputs(texts: list[str], out: str | None, file: str | None) -> list[Pa
         if paths[0].suffix.lower() not in AUDIO_SUFFIXES:
             raise CliError(f"output {out!r} needs a {'/'.join(AUDIO_SUFFIXES)} suffix (or end it with '/' for a folder)")
     _check_writable(paths[0].parent)
+    for path in paths:
+        _check_target(path)
     return paths
 
 
 def _check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".synthesize-probe-")
+    """Refuse a folder that cannot be made or written, without creating anything (a failed run leaves no trace)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link in the way
+            raise CliError(f"cannot write into {folder}: {existing} is a broken symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CliError(f"cannot write into {folder}: {existing} is a file, not a folder")
+    try:  # a probe file in the nearest folder that exists, removed at once (os.access ignores read-only mounts)
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".synthesize-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
         raise CliError(f"cannot write into {folder}: {err.strerror or err}") from None
+
+
+def _check_target(path: Path) -> None:
+    """An existing output must be a file (or a link to one): it is replaced, through a link if it is one."""
+    if path.is_symlink() and not path.exists():
+        raise CliError(f"output {path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+                       "remove the link or give another -o")
+    if path.exists() and not path.is_file():
+        raise CliError(f"output {path} exists and is not a file; give another -o")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,16 +144,20 @@ def run(args: argparse.Namespace) -> int:
     from course_lib.tts import pipeline
     from course_lib.tts.tacotron2 import encode_text
 
-    for i, text in enumerate(texts):  # every line must be speakable before the first one is spoken
-        try:
-            encode_text(text)
-        except ValueError as err:
-            where = f"line {i + 1} of {args.file}: " if args.file else ""
-            raise CliError(f"{where}{err}") from None
-    pipeline.load_tacotron2(args.tacotron, args.device)
+    def check_lines(check) -> None:  # every line must be speakable before the first one is spoken
+        for i, text in enumerate(texts):
+            try:
+                check(text)
+            except ValueError as err:
+                where = f"line {i + 1} of {args.file}: " if args.file else ""
+                raise CliError(f"{where}{err}") from None
+
+    check_lines(encode_text)  # characters first: no model needed
+    acoustic = pipeline.load_tacotron2(args.tacotron, args.device)
+    check_lines(lambda text: pipeline.check_speakable(text, acoustic))  # {ARPAbet} the model never learned
     if args.vocoder == "waveglow":
         pipeline.load_vocoder(args.waveglow, args.device)
-    for text, path in zip(texts, paths):
+    for text, path in zip(texts, paths):  # save_audio creates the folder when the first wav is ready
         speech = pipeline.speak(text, vocoder=args.vocoder, sigma=args.sigma, device=args.device,
                                 tacotron=args.tacotron, waveglow=args.waveglow, seed=args.seed)
         save_audio(path, speech.audio, speech.sample_rate)

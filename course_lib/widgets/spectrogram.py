@@ -90,6 +90,9 @@ class SpectrogramExplorer:
         problem = config_problem(sample_rate=rate, n_fft=c["n_fft"], hop_length=c["hop_length"],
                                  win_length=c["win_length"], n_mels=c["n_mels"],
                                  fmin=float(c["fmin"]), fmax=float(c["fmax"]))
+        if problem is None and not c["db_range"] > 0:  # possible only if code widened the slider's range
+            problem = (f"the dB range must be > 0 dB (colours span that far below the loudest point), "
+                       f"got {c['db_range']} dB: try 80.")
         if problem is None and len(wave) <= c["n_fft"] // 2:
             problem = f"the sound has {len(wave)} samples; n_fft = {c['n_fft']} needs more than {c['n_fft'] // 2}."
         if problem is None and c["scale"] == "mel":

@@ -81,9 +81,35 @@ def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
                          f"({len(problems)} problem(s), e.g. {'; '.join(problems[:3])}); the file is damaged "
                          "or was written by other code")
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved.items()})
-    stats = payload.get("mel_stats")
-    normalizer = MelNormalizer.from_state_dict(stats) if stats else MelNormalizer.identity(model_config.n_mel_channels)
+    normalizer = _normalizer_of(payload, model_config.n_mel_channels, path)
+    if "audio_config" in payload:
+        n_mels = audio_config_of(payload, path).n_mels
+        if n_mels != model_config.n_mel_channels:
+            raise ValueError(f"{path} contradicts itself: its audio_config has n_mels={n_mels}, but its model "
+                             f"predicts {model_config.n_mel_channels} mel bands. The file was edited or written by "
+                             "other code; re-export it from its training checkpoint (course_lib.tts.train --export)")
     return model.to(device).eval(), normalizer, payload
+
+
+def _normalizer_of(payload: dict, n_mels: int, path) -> MelNormalizer:
+    """The mel statistics the model was trained with; refused if missing (and the run normalised) or misshapen."""
+    stats = payload.get("mel_stats")
+    if not stats:
+        if (payload.get("train_config") or {}).get("normalize_mels") is False:
+            return MelNormalizer.identity(n_mels)  # trained on raw log-mels: nothing to undo
+        raise ValueError(f"{path} has no mel statistics ('mel_stats'), but its model was trained on normalised "
+                         "mels: without them the audio would be wrong (mel mean near 0 instead of about -6). Use "
+                         "the training checkpoint or an export of it (export_model keeps 'mel_stats')")
+    try:
+        normalizer = MelNormalizer.from_state_dict(stats)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"{path}: its mel statistics ('mel_stats') cannot be read ({err!r}); re-export the model") \
+            from None
+    shapes = {tuple(getattr(t, "shape", ())) for t in (normalizer.mean, normalizer.std)}
+    if shapes != {(n_mels,)}:
+        raise ValueError(f"{path} contradicts itself: its mel statistics cover {sorted(shapes)} bands but its model "
+                         f"predicts {n_mels}; re-export it from its training checkpoint")
+    return normalizer
 
 
 def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torch.float16, command: str = "",
@@ -129,5 +155,9 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
     return path
 
 
-def audio_config_of(payload: dict) -> AudioConfig:
-    return AudioConfig(**payload["audio_config"])
+def audio_config_of(payload: dict, path=None) -> AudioConfig:
+    """The checkpoint's :class:`AudioConfig`; a ``ValueError`` naming ``path`` if it cannot be built."""
+    try:
+        return AudioConfig(**payload["audio_config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path or 'the checkpoint'}: its audio_config cannot be read ({err})") from None

@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from course_lib import settings
-from course_lib.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
+from course_lib.checkpoint import append_line, load_checkpoint, save_checkpoint, write_text_atomic
 from course_lib.tts import distributed as D
 from course_lib.tts.tacotron2 import Tacotron2
 
@@ -226,8 +226,7 @@ def _log_eval(model, data, config, state, running, optimizer, guide, log_path, b
     snaps["alignments"].append(alignment.to(torch.float16))
     if state["aligned_at"] is None and metrics.get("within", 0.0) >= config.aligned_within:
         state["aligned_at"] = {"step": state["step"], "elapsed_s": round(state["elapsed_s"], 1)}
-    with open(log_path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(line) + "\n")
+    append_line(log_path, json.dumps(line))
     post = {"loss": f"{line.get('train_total', float('nan')):.3f}"}
     if "within" in metrics:
         post.update(within=f"{metrics['within']:.2f}", ph_err=f"{metrics['phoneme_error']:.2f}")

@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch import nn
 
 from course_lib import checks
+from course_lib.checkpoint import append_line
 from course_lib.tts import distributed as D
 from course_lib.tts.waveglow.checkpoint import check_state_dict, export_model, load_payload, save_atomic, write_manifest
 from course_lib.tts.waveglow.config import WaveGlowConfig
@@ -252,8 +253,7 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
 
     def log(row):
         history.append(row)
-        with open(out / "log.jsonl", "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+        append_line(out / "log.jsonl", json.dumps(row))
 
     out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
