@@ -49,8 +49,9 @@ _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[,.!?;:])")
 def to_ascii(text: str) -> str:
     """Transliterate to ASCII: NFKD, drop combining accents, then :data:`TRANSLITERATION`.
 
-    ``"Café Müller — naïve"`` → ``"Cafe Muller , naive"``. Characters with no ASCII spelling
-    (``"中"``, emoji) are kept, so the caller can report them.
+    ``"Café Müller — naïve"`` → ``"Cafe Muller ,  naive"`` (the dash becomes ``", "``; the whitespace
+    step collapses the double space). Characters with no ASCII spelling (``"中"``, emoji) are kept,
+    so the caller can report them.
     """
     out = []
     for ch in text:
