@@ -8,7 +8,7 @@ followed by a masked softmax over the encoder steps and a weighted sum (the *con
 - additive (Bahdanau, Cho & Bengio 2015, eq. 6): ``e_j = vᵀ tanh(W q + U h_j)``;
 - location-sensitive (Chorowski et al. 2015, eq. 8–9): the additive score plus features of the
   previous alignment, ``e_j = vᵀ tanh(W q + U h_j + V f_j)``, ``f = F * α_prev``. The Tacotron 2
-  paper (Shen et al. 2018, sec. 2.3) uses the *cumulative* weights instead; NVIDIA's reference code,
+  paper (Shen et al. 2018, sec. 2.2) uses the *cumulative* weights instead; NVIDIA's reference code,
   and this module, convolve two channels: the previous and the cumulative weights.
 
 Masks follow one convention everywhere: ``mask`` is ``True`` at **padded** encoder steps, whose
