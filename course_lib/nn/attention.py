@@ -7,8 +7,9 @@ followed by a masked softmax over the encoder steps and a weighted sum (the *con
   ``e_j = q·k_j / sqrt(d)``;
 - additive (Bahdanau, Cho & Bengio 2015, eq. 6): ``e_j = vᵀ tanh(W q + U h_j)``;
 - location-sensitive (Chorowski et al. 2015, eq. 8–9): the additive score plus features of the
-  previous alignment, ``e_j = vᵀ tanh(W q + U h_j + V f_j)``, ``f = F * α_prev``. Tacotron 2
-  (Shen et al. 2018) convolves the previous *and* the cumulative weights (2 input channels).
+  previous alignment, ``e_j = vᵀ tanh(W q + U h_j + V f_j)``, ``f = F * α_prev``. The Tacotron 2
+  paper (Shen et al. 2018, sec. 2.2) uses the *cumulative* weights instead; NVIDIA's reference code,
+  and this module, convolve two channels: the previous and the cumulative weights.
 
 Masks follow one convention everywhere: ``mask`` is ``True`` at **padded** encoder steps, whose
 energies become ``-inf`` so they receive exactly zero weight.
@@ -155,8 +156,9 @@ class LocationLayer(nn.Module):
 class LocationSensitiveAttention(nn.Module):
     """Location-sensitive attention as in Tacotron 2 (Chorowski et al. 2015; Shen et al. 2018).
 
-    ``e_j = vᵀ tanh(W q + U h_j + V f_j)`` where ``f`` convolves the previous and the cumulative
-    attention weights. The memory projection ``U h`` is computed once per utterance.
+    ``e_j = vᵀ tanh(W q + U h_j + V f_j)`` where ``f`` convolves two channels, the previous and the
+    cumulative attention weights (NVIDIA's code; the paper names only the cumulative weights).
+    The memory projection ``U h`` is computed once per utterance.
     """
 
     def __init__(self, query_dim: int, memory_dim: int, attention_dim: int, n_filters: int,
