@@ -80,6 +80,9 @@ class WriteFailed(OSError):
     """A file could not be written; the message is one line: which file, why, what is kept, what to do."""
 
 
+#: torch reports a failed write (a full disk) as RuntimeError("[enforce fail at inline_container.cc] unexpected pos …")
+_TORCH_WRITE_FAILED = re.compile(r"unexpected pos|PytorchStreamWriter failed|inline_container")
+
 #: errno values that mean "no room": the disk (or the user's quota) is full.
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
 
@@ -160,10 +163,12 @@ def _write_atomic(path: Path, write) -> Path:
             os.fsync(handle.fileno())
             os.fchmod(handle.fileno(), mode)
         os.replace(tmp, path)
-    except Exception as err:  # torch reports a full disk as RuntimeError("... unexpected pos ..."): say what it was
-        failure = _write_failure(path, (recorder and recorder.error) or err, path.parent, existed)
+    except Exception as err:
         _remove(tmp)
-        raise failure from None
+        cause = (recorder and recorder.error) or err
+        if not (isinstance(cause, OSError) or _TORCH_WRITE_FAILED.search(str(err))):
+            raise  # not a failed write (e.g. an object that cannot be pickled): the caller's bug, unchanged
+        raise _write_failure(path, cause, path.parent, existed) from None
     except BaseException:
         _remove(tmp)
         raise

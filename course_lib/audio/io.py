@@ -106,5 +106,11 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
 
     # soundfile writes by name into the temporary that _write_atomic opened (its file-object mode cannot
     # report a full disk); the writer then fsyncs that same file and renames it into place
-    _write_atomic(path, lambda handle: sf.write(handle.path, x.astype(np.float32), sample_rate, format=suffix))
+    def write(handle):
+        try:
+            sf.write(handle.path, x.astype(np.float32), sample_rate, format=suffix)
+        except sf.LibsndfileError as err:  # libsndfile says only "System error." when the disk is full
+            raise OSError(f"libsndfile: {err}") from err
+
+    _write_atomic(path, write)
     return path
