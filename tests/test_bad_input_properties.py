@@ -58,6 +58,7 @@ def test_messy_text_maps_to_valid_ids_or_raises_the_documented_error(text):
 
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(MESSY_TEXT, st.text()))
+@example("0/\x0c0")  # a slash before a form feed: the word-slash rule once missed it on the first pass
 def test_clean_text_of_any_unicode_is_a_str_and_idempotent(text):
     once = clean_text(text)
     assert isinstance(once, str)

@@ -41,7 +41,7 @@ ABBREVIATIONS = {
     "vs": "versus", "etc": "et cetera", "approx": "approximately", "dept": "department",
 }
 _ABBREVIATION = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")\.", re.IGNORECASE)
-_WORD_SLASH = re.compile(r"(?<=[a-z]) ?/ ?(?=[a-z])")  # "and/or" (after numbers: dates and 3/4 are read)
+_WORD_SLASH = re.compile(r"(?<=[a-z])\s*/\s*(?=[a-z])")  # "and/or" (after numbers: dates and 3/4 are read)
 _WHITESPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[,.!?;:])")
 
