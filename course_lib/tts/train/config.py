@@ -19,7 +19,7 @@ _FLOAT_RANGES = {"learning_rate": (0.0, _INF, True), "grad_clip": (0.0, _INF, Tr
                  "min_learning_rate": (0.0, _INF, False), "weight_decay": (0.0, _INF, False),
                  "guided_attention": (0.0, _INF, False), "guide_sigma": (0.0, _INF, True),
                  "gate_pos_weight": (0.0, _INF, True), "minutes": (0.0, _INF, False),
-                 "aligned_correlation": (-1.0, 1.0, False), "aligned_error_ratio": (0.0, _INF, True)}
+                 "aligned_correlation": (0.0, 1.0, True), "aligned_error_ratio": (0.0, _INF, True)}
 
 
 @dataclass(frozen=True)
