@@ -35,8 +35,10 @@ def test_constant_speed_path_walks_the_whole_text():
     assert p[0] == 0 and p[-1] == 3 and (np.diff(p) >= 0).all()
     assert constant_speed_path(1, 5).tolist() == [0]
     assert (constant_speed_attention(7, 5).argmax(1) == constant_speed_path(7, 5)).all()
-    with pytest.raises(ValueError, match="steps >= 1"):
+    with pytest.raises(ValueError, match="steps"):
         constant_speed_path(0, 3)
+    with pytest.raises(ValueError, match="equal length"):
+        timing_correlation([0, 1], [0, 1, 2], 3)
 
 
 def test_timing_scores_on_paths():
