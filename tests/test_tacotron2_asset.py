@@ -36,14 +36,15 @@ def test_shipped_model_is_the_course_preset_and_aligns():
     data.normalizer = normalizer
     n = len(data.val)  # all 28: on a handful of sentences prenet dropout moves the scores by ±0.1
     metrics, _ = evaluate(model, data, n=n, per_utterance=True)
-    assert is_aligned(metrics), f"teacher-forced attention should be aligned (beat the constant-speed line), got {metrics}"
+    assert is_aligned(metrics), f"teacher-forced attention should beat the constant-speed line, got {metrics}"
     assert metrics["within"] > metrics["baseline_within"] - 0.05
     per = metrics["per_utterance"]
     assert len(per) == n and abs(sum(s.within for s in per) / n - metrics["within"]) < 1e-9
 
 
 def test_manifests_hold_the_scores_beside_the_baseline():
-    """Written by ``python -m course_lib.tts.train.score assets/tacotron2 assets/tacotron2/no_guide --references --write``."""
+    """Written by ``python -m course_lib.tts.train.score assets/tacotron2 assets/tacotron2/no_guide
+    --references --write``."""
     m = manifest()["alignment"]
     assert m["command"].startswith("python -m course_lib.tts.train.score")
     assert m["teacher_forced"]["aligned"] and m["free_running"]["aligned"] and m["teacher_forced"]["sentences"] == 28

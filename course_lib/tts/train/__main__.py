@@ -104,8 +104,8 @@ def _report(result, config: TrainConfig, args, argv) -> None:
         free = evaluate_free_running(model, data, n=len(data.val))
         print(f"free running on {len(data.val)} val sentences: stopped {free['stopped']:.0%}, "
               f"length ratio {free['length_ratio']:.2f}, timing correlation "
-              f"{free.get('free_timing_correlation', float('nan')):.2f}, error {free.get('free_error_ratio', float('nan')):.2f}"
-              f"× the line's, aligned: {free.get('free_aligned')}")
+              f"{free.get('free_timing_correlation', float('nan')):.2f}, error "
+              f"{free.get('free_error_ratio', float('nan')):.2f}× the line's, aligned: {free.get('free_aligned')}")
         path = export_model(result.checkpoint, args.export, name=args.export_name, command=command,
                             weights=not args.export_without_weights, extra_metrics=free)
         print(f"exported {path}")
