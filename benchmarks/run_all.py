@@ -30,7 +30,8 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("notebooks", "notebooks.py", [], "time and peak memory of every notebook, quick and full mode"),
     ("tacotron2-speed", "bench_tacotron2.py", [], "Tacotron 2 training step, both presets"),
-    ("tacotron2-alignment", "align_tacotron2.py", [], "time for the course Tacotron 2 to align from scratch"),
+    ("tacotron2-alignment", "align_tacotron2.py", [],
+     "time for the course Tacotron 2 to align from scratch on 1 and 2 threads, scored beside a constant-speed line"),
     ("waveglow-speed", "bench_waveglow.py", [], "WaveGlow inference and training speed, both presets"),
     ("vocoder-quality", "vocoder_quality.py", [], "WaveGlow vs Griffin-Lim: PESQ, STOI, log-spectral distance"),
     ("pipeline", "bench_pipeline.py", [], "text → speech real-time factor and peak memory"),

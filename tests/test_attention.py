@@ -101,7 +101,8 @@ def test_attention_gradients_do_not_reach_padding(memory):
 
 
 # ----------------------------------------------------------------------------------- the toy task (chapter 09)
-from course_lib.nn.seq2seq import EOS, PAD, ToySeq2Seq, alignment_accuracy, duration, make_batch, train_toy  # noqa: E402
+from course_lib.nn.seq2seq import (EOS, PAD, ToySeq2Seq, alignment_accuracy, constant_speed_accuracy, duration,  # noqa: E402
+                                   make_batch, train_toy)
 
 
 @pytest.mark.parametrize("task", ["stretch", "reverse"])
@@ -118,6 +119,14 @@ def test_toy_batches_carry_their_true_alignment(task):
             assert truth.tolist() == list(range(n - 1, -1, -1))
     with pytest.raises(ValueError, match="task"):
         make_batch("sort")
+
+
+def test_constant_speed_baseline_of_the_toy_task():
+    even = torch.tensor([[0, 1, 2, 3, 3, -1], [0, 0, 1, 1, 1, 1]])  # one step per letter; a line of 2 letters
+    assert constant_speed_accuracy(even) == pytest.approx(9 / 11)  # lines 0,1,2,2,3 and 0,0,0,1,1,1: 4 + 5 right
+    b = make_batch("stretch", 256, generator=torch.Generator().manual_seed(0))
+    assert 0.5 < constant_speed_accuracy(b.truth) < 0.75, "letters last 1-3 steps: the line is often right"
+    assert constant_speed_accuracy(make_batch("reverse", 64, generator=torch.Generator().manual_seed(0)).truth) < 0.2
 
 
 @pytest.mark.parametrize("kind", ["dot", "additive", "location"])
@@ -144,6 +153,7 @@ def test_location_attention_learns_the_stretch_alignment_quickly():
     history = train_toy(model, "stretch", steps=60, batch_size=16, lr=5e-3, progress=False, probe=probe, probe_every=20)
     assert history[-1]["loss"] < 0.5 * history[0]["loss"]
     assert sum(h["alignment"] for h in history[-10:]) / 10 > 0.6
+    assert all(0.3 < h["baseline"] < 0.9 for h in history), "each step also scores the constant-speed line"
     assert [i for i, h in enumerate(history) if "probe_alignment" in h] == [0, 20, 40, 59]
     tokens, alignments = model.greedy(probe.src, probe.src_lengths)
     assert tokens.shape[0] == 2 and alignments.shape[2] == probe.src.shape[1]

@@ -282,6 +282,8 @@ def test_evaluate_utterance_on_a_held_out_sentence(tiny):
     acoustic = pipeline.load_tacotron2(tiny["tacotron"])
     row = E.evaluate_utterance(acoustic, utt, vocoder="griffin-lim")
     assert 0 <= row["forced_accuracy"] <= 1 and 0 <= row["forced_within"] <= 1 and 0 <= row["free_within"] <= 1
+    assert -1 <= row["free_timing_correlation"] <= 1 and row["free_error_ratio"] > 0
+    assert 0 <= row["free_baseline_within"] <= 1
     assert row["mcd_db"] > 0 and row["lsd_db"] > 0 and row["rtf_tacotron2"] > 0 and row["rtf_vocoder"] > 0
     assert row["audio"].dtype == np.float32
     summary = E.summarize([row, row])

@@ -137,6 +137,26 @@ def test_resume_continues_exactly(tmp_path):
     assert len(b["snapshots"]["alignments"]) == 2
 
 
+def test_aligned_means_beating_the_constant_speed_line(tmp_path, monkeypatch):
+    """The log marks each evaluation aligned or not by is_aligned, and aligned_at is the first that is."""
+    from course_lib.tts.train import trainer
+
+    real_evaluate, seen = trainer.evaluate, []
+
+    def scored(model, data, n):  # 1st evaluation: the line's scores (within is high!), 2nd: a model with timing
+        metrics, alignment = real_evaluate(model, data, n)
+        seen.append(1)
+        timing = {"within": 0.93, "timing_correlation": 0.0, "error_ratio": 1.0} if len(seen) == 1 else \
+            {"within": 0.9, "timing_correlation": 0.8, "error_ratio": 0.6}
+        return {**metrics, **timing}, alignment
+
+    monkeypatch.setattr(trainer, "evaluate", scored)
+    result = train(config(), tmp_path, fake_data(), progress=False)
+    log = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [e["aligned"] for e in log] == [False, True]
+    assert result.aligned_at["step"] == 6
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     data = fake_data()
     train(config(max_steps=3), tmp_path, data, progress=False)

@@ -2,7 +2,9 @@
 
 - **Alignment error**: the attention against the corpus' ground-truth path
   (:func:`course_lib.tts.alignment.alignment_scores`; share of steps within ±3 characters, mean
-  phoneme distance) — for teacher-forced and for free-running synthesis.
+  phoneme distance, and the timing scores that a constant-speed line cannot pass: timing
+  correlation and lead-corrected error as a multiple of the line's) — for teacher-forced and for
+  free-running synthesis.
 - **Mel cepstral distortion** (Kubichek 1993): ``MCD = (10 / ln 10) · sqrt(2 Σ_d (c_d − ĉ_d)²)`` dB,
   averaged over frames, with ``c_1 … c_24`` the cepstrum (DCT-II) of the natural-log mel frame
   (``c_0``, the loudness, left out). Toolkits get their cepstra differently (SPTK's mel-cepstral
@@ -168,7 +170,8 @@ def evaluate_utterance(acoustic, utt, *, vocoder: str | None = None, waveglow=No
         steps = math.ceil(n_frames / r)
         row.update({f"forced_{k}": v for k, v in stop_token_scores(forced.gate[0], n_frames, r).items()})
         tf = alignment_scores(forced.alignments[0, :steps].cpu(), utt, n_frames, r)
-        row.update({"forced_within": tf.within, "forced_phoneme_error": tf.phoneme_error})
+        row.update({"forced_within": tf.within, "forced_phoneme_error": tf.phoneme_error,
+                    "forced_timing_correlation": tf.timing_correlation, "forced_error_ratio": tf.error_ratio})
         start = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -180,6 +183,8 @@ def evaluate_utterance(acoustic, utt, *, vocoder: str | None = None, waveglow=No
     row.update({
         "stopped": not any("max_decoder_steps" in str(w.message) for w in caught),
         "length_ratio": length / n_frames, "free_within": free.within, "free_phoneme_error": free.phoneme_error,
+        "free_baseline_within": free.baseline_within, "free_timing_correlation": free.timing_correlation,
+        "free_error_ratio": free.error_ratio,
         "backward_jumps": free.backward_jumps, "mcd_db": mel_cepstral_distortion(real, mel),
         "lsd_db": log_spectral_distance(real, mel),
         "rtf_tacotron2": real_time_factor(taco_s, length * acoustic.audio_config.hop_length,

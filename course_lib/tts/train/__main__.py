@@ -93,16 +93,19 @@ def _report(result, config: TrainConfig, args, argv) -> None:
 
     ev = result.last_eval or {}
     print(f"step {result.step}, {result.elapsed_s / 60:.1f} min; checkpoint {result.checkpoint}")
-    if "within" in ev:
-        print(f"alignment: {ev['within']:.1%} of decoder steps within ±3 characters, "
-              f"phoneme error {ev['phoneme_error']:.2f}, focus {ev['focus']:.2f}; aligned at {result.aligned_at}")
+    if "timing_correlation" in ev:
+        print(f"alignment: timing correlation {ev['timing_correlation']:.2f} (constant-speed line: 0), "
+              f"lead-corrected error {ev['error_ratio']:.2f}× the line's, {ev['within']:.1%} of decoder steps "
+              f"within ±3 characters (line: {ev['baseline_within']:.1%}); aligned at {result.aligned_at}")
     if args.export:
         command = "python -m course_lib.tts.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
         data = load_course_data(normalize=config.normalize_mels)
         model, _, _ = load_model(result.checkpoint)
         free = evaluate_free_running(model, data, n=len(data.val))
         print(f"free running on {len(data.val)} val sentences: stopped {free['stopped']:.0%}, "
-              f"length ratio {free['length_ratio']:.2f}, within ±3 {free.get('free_within', float('nan')):.3f}")
+              f"length ratio {free['length_ratio']:.2f}, timing correlation "
+              f"{free.get('free_timing_correlation', float('nan')):.2f}, error "
+              f"{free.get('free_error_ratio', float('nan')):.2f}× the line's, aligned: {free.get('free_aligned')}")
         path = export_model(result.checkpoint, args.export, name=args.export_name, command=command,
                             weights=not args.export_without_weights, extra_metrics=free)
         print(f"exported {path}")

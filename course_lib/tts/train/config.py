@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from course_lib.tts.alignment import ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO
 from course_lib.tts.tacotron2 import Tacotron2Config
 
 PRESETS = ("course", "paper")
@@ -17,7 +18,8 @@ _INF = float("inf")
 _FLOAT_RANGES = {"learning_rate": (0.0, _INF, True), "grad_clip": (0.0, _INF, True), "decay_rate": (0.0, 1.0, True),
                  "min_learning_rate": (0.0, _INF, False), "weight_decay": (0.0, _INF, False),
                  "guided_attention": (0.0, _INF, False), "guide_sigma": (0.0, _INF, True),
-                 "gate_pos_weight": (0.0, _INF, True), "aligned_within": (0.0, 1.0, True), "minutes": (0.0, _INF, False)}
+                 "gate_pos_weight": (0.0, _INF, True), "minutes": (0.0, _INF, False),
+                 "aligned_correlation": (0.0, 1.0, True), "aligned_error_ratio": (0.0, _INF, True)}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,10 @@ class TrainConfig:
     eval_every: int = 50
     checkpoint_every: int = 200
     n_eval: int = 16  # validation utterances scored at each evaluation
-    aligned_within: float = 0.9  # "aligned" once this share of steps lies within ±3 characters
+    # "aligned" (course_lib.tts.alignment.is_aligned): the attention follows the speech's timing and,
+    # one constant lead forgiven, errs less than a constant-speed line — thresholds measured there
+    aligned_correlation: float = ALIGNED_CORRELATION  # timing correlation >= this ...
+    aligned_error_ratio: float = ALIGNED_ERROR_RATIO  # ... and lead-corrected error <= this × the line's
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -96,4 +101,5 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     #: fields that may change between runs of one training without changing what is learned
-    BUDGET_FIELDS = ("max_steps", "minutes", "threads", "eval_every", "checkpoint_every")
+    BUDGET_FIELDS = ("max_steps", "minutes", "threads", "eval_every", "checkpoint_every", "aligned_correlation",
+                     "aligned_error_ratio")

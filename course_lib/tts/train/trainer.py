@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from course_lib import settings
 from course_lib.checkpoint import append_line, load_checkpoint, save_checkpoint, write_text_atomic
 from course_lib.tts import distributed as D
+from course_lib.tts.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2
 
 from .checkpoints import TRAIN_FORMAT, check_model_config, describe_differences
@@ -39,7 +40,7 @@ class TrainResult:
     step: int
     elapsed_s: float
     last_eval: dict | None  # the latest evaluation (losses + alignment scores); None on ranks other than 0
-    aligned_at: dict | None  # {"step", "elapsed_s"} of the first evaluation that counted as aligned
+    aligned_at: dict | None  # {"step", "elapsed_s"} of the first evaluation that counted as aligned (is_aligned)
     checkpoint: Path
     world_size: int = 1  # processes that trained together
     in_sync: bool = True  # every rank ended with rank 0's weights (always True for one process)
@@ -218,16 +219,19 @@ def _log_eval(model, data, config, state, running, optimizer, guide, log_path, b
     n = max(running.pop("n", 1), 1)
     line = {"step": state["step"], "elapsed_s": round(state["elapsed_s"], 2), "lr": optimizer.param_groups[0]["lr"],
             "guide": guide, **{f"train_{k}": v / n for k, v in running.items()}, **metrics}
+    if "timing_correlation" in metrics:
+        line["aligned"] = is_aligned(metrics, config.aligned_correlation, config.aligned_error_ratio)
     if env.distributed:
         line["world_size"] = env.world_size
     state["last_eval"] = line
     snaps = state["snapshots"]
     snaps["steps"].append(state["step"])
     snaps["alignments"].append(alignment.to(torch.float16))
-    if state["aligned_at"] is None and metrics.get("within", 0.0) >= config.aligned_within:
+    if state["aligned_at"] is None and line.get("aligned"):
         state["aligned_at"] = {"step": state["step"], "elapsed_s": round(state["elapsed_s"], 1)}
     append_line(log_path, json.dumps(line))
     post = {"loss": f"{line.get('train_total', float('nan')):.3f}"}
-    if "within" in metrics:
-        post.update(within=f"{metrics['within']:.2f}", ph_err=f"{metrics['phoneme_error']:.2f}")
+    if "timing_correlation" in metrics:
+        post.update(within=f"{metrics['within']:.2f}", corr=f"{metrics['timing_correlation']:.2f}",
+                    ratio=f"{metrics['error_ratio']:.2f}")
     bar.set_postfix(post)
