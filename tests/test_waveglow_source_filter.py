@@ -199,3 +199,7 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     assert first["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and math.isfinite(first["pesq"])
     second = T.train(out, "course", steps=3, n_eval_utts=1, progress=False, warmup_steps=4, decay_steps=10)
     assert second["step"] == 3 and second["lr"] == pytest.approx(SMALL.learning_rate * 3 / 4)
+    cached = E.cached_pitch_tracks(waves, out / "f0_cache.pt")         # the run cached pYIN's F0
+    monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
+    assert all(torch.equal(a, b) for a, b in zip(cached, E.cached_pitch_tracks(waves, out / "f0_cache.pt")))
+    assert all(torch.equal(a, b) for a, b in zip(cached, sampler.f0))

@@ -122,6 +122,23 @@ def excitation(f0, n_samples: int, hop_length: int = 256, sample_rate: int = 220
     return (v[:, None] * torch.stack([torch.cos(phi), torch.sin(phi), pulse], 1)).float()
 
 
+def cached_pitch_tracks(waves, cache_path=None, audio_config=None) -> list[torch.Tensor]:
+    """:func:`pitch_track` of every wave, kept in ``cache_path`` (a dict keyed by the SHA-1 of the samples)."""
+    import hashlib
+    from pathlib import Path
+
+    from course_lib.checkpoint import load_checkpoint, save_checkpoint
+
+    cache = load_checkpoint(cache_path) if cache_path is not None and Path(cache_path).is_file() else {}
+    keys = [hashlib.sha1(np.ascontiguousarray(np.asarray(w, np.float32)).tobytes()).hexdigest() for w in waves]
+    missing = [i for i, k in enumerate(keys) if k not in cache]
+    for i in missing:
+        cache[keys[i]] = torch.from_numpy(pitch_track(np.asarray(waves[i]), audio_config))
+    if missing and cache_path is not None:
+        save_checkpoint(cache_path, cache)
+    return [cache[k] for k in keys]
+
+
 class PitchedSegmentSampler(SegmentSampler):
     """Training segments with their excitation: ``batch`` returns ``(mel, audio, excitation)``.
 
@@ -129,9 +146,10 @@ class PitchedSegmentSampler(SegmentSampler):
     starts at a random phase drawn from the segment stream, so the flow learns not to rely on it.
     """
 
-    def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float | None = None):
+    def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float | None = None,
+                 f0_cache=None):
         super().__init__(waves, segment_length, audio_config, max_silence)
-        self.f0 = [torch.from_numpy(pitch_track(w.numpy(), self.audio_config)) for w in self.waves]
+        self.f0 = cached_pitch_tracks(self.waves, f0_cache, self.audio_config)
 
     def batch(self, batch_size: int, rng: np.random.Generator, dequantize: bool = True):
         mel, audio = super().batch(batch_size, rng, dequantize)

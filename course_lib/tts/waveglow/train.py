@@ -258,8 +258,12 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     commands.append(command or "train(...)")
 
     Sampler = SegmentSampler
-    if cfg.excitation:
-        from course_lib.tts.waveglow.excitation import PitchedSegmentSampler as Sampler
+    if cfg.excitation:  # pYIN once per utterance, cached in the run folder
+        from functools import partial
+
+        from course_lib.tts.waveglow.excitation import PitchedSegmentSampler
+        out.mkdir(parents=True, exist_ok=True)
+        Sampler = partial(PitchedSegmentSampler, f0_cache=out / "f0_cache.pt")
     sampler = Sampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
                       cfg.segment_length, max_silence=max_silence)
     if env.is_main:  # only rank 0 evaluates
