@@ -11,6 +11,7 @@ from course_lib.tts import harmonic_eval as H
 from course_lib.tts.vocoder_eval import mr_stft_distance
 from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import train as T
+from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 from course_lib.tts.waveglow.source_filter import SourceFilterWaveGlow, build_waveglow, interpolate_frames
@@ -203,3 +204,8 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
     assert all(torch.equal(a, b) for a, b in zip(cached, E.cached_pitch_tracks(waves, out / "f0_cache.pt")))
     assert all(torch.equal(a, b) for a, b in zip(cached, sampler.f0))
+    T.export(out, tmp_path / "wg.pt")
+    model = load_waveglow(tmp_path / "wg.pt")                          # the float16 export loads back
+    assert isinstance(model, SourceFilterWaveGlow) and model.weight_norm_removed
+    exc = E.excitation(cached[0][None, :4], 1024, phase=0.0)
+    assert model.infer(torch.zeros(1, 80, 4) - 5, excitation=exc).shape == (1, 1024)

@@ -1,6 +1,8 @@
 """Train WaveGlow on the course corpus by maximum likelihood (chapter 14).
 
     python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60        # resumes if possible
+    python -m course_lib.tts.waveglow.train --out runs/wg-exc --preset course-excitation --minutes 60 \
+        --warmup-steps 200 --decay-steps 3000      # per-flow conditioning + pYIN excitation (docs/VOCODER_LAB.md)
     python -m course_lib.tts.waveglow.train --out runs/waveglow --export assets/waveglow/waveglow_course.pt
     torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --steps 50 --device cpu
 
