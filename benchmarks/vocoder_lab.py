@@ -10,7 +10,7 @@ voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
 (course_lib.tts.vocoder_eval), multi-resolution STFT distance, harmonic-energy share, harmonic
 contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
 (course_lib.tts.harmonic_eval). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
-iterations and the shipped WaveGlow (σ = 0.6). The table gives means; "ΔPESQ vs GL-32" is the mean
+iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring). The table gives means; "ΔPESQ vs GL-32" is the mean
 per-utterance difference with its standard error.
 """
 
@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,9 @@ def evaluate(vocoders: dict, split: str = "test", limit: int | None = None) -> d
 def summary(report: dict, reference: str | None) -> dict:
     rows = {}
     for name, scores in report["per_utterance"].items():
-        rows[name] = {k: float(np.nanmean([s[k] for s in scores])) for k in KEYS}
+        with warnings.catch_warnings():  # F0 RMSE of a vocoder that never voices: NaN, no warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rows[name] = {k: float(np.nanmean([s[k] for s in scores])) for k in KEYS}
         if reference in report["per_utterance"] and name != reference:
             diff = np.array([s["pesq"] for s in scores]) - np.array([s["pesq"] for s in report["per_utterance"][reference]])
             rows[name]["dpesq_vs_ref"] = float(diff.mean())
@@ -111,6 +114,8 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--merge", nargs="+", default=[], metavar="JSON",
+                        help="add the per-utterance scores of earlier runs (same split and limit), e.g. the baselines")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     vocoders = {}
@@ -122,9 +127,18 @@ def main(argv=None) -> int:
                                                                                length=len(wave))
         vocoders["shipped WaveGlow σ=0.6"] = waveglow_vocoder(None, 0.6)
     vocoders.update(parse_candidate(c) for c in args.candidate)
-    if not vocoders:
-        parser.error("nothing to score: give --baselines and/or --candidate")
-    report = evaluate(vocoders, args.split, args.limit)
+    if not vocoders and not args.merge:
+        parser.error("nothing to score: give --baselines, --candidate and/or --merge")
+    report = evaluate(vocoders, args.split, args.limit) if vocoders else \
+        {"split": args.split, "utterances": None, "per_utterance": {}, "rtf": {}}
+    for path in args.merge:
+        earlier = json.loads(Path(path).read_text())
+        if report["utterances"] not in (None, earlier["utterances"]) or earlier["split"] != report["split"]:
+            parser.error(f"{path} scored {earlier['utterances']} {earlier['split']} utterances, not "
+                         f"{report['utterances']} {report['split']}")
+        report.update({k: earlier[k] for k in ("utterances", "audio_seconds")})
+        report["per_utterance"] = {**earlier["per_utterance"], **report["per_utterance"]}
+        report["rtf"] = {**earlier.get("rtf", {}), **report["rtf"]}
     report["command"] = "python benchmarks/vocoder_lab.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report["load_average"] = round(os.getloadavg()[0], 1)
     report["summary"] = summary(report, "Griffin-Lim 32")
