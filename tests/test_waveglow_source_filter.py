@@ -129,6 +129,10 @@ def test_excitation_bad_input_and_all_unvoiced():
         E.excitation(torch.full((1, 2), 100.0), 600)
     with pytest.raises(ValueError, match="shape"):
         E.excitation(torch.zeros(1, 2, 3), 256)
+    with pytest.raises(ValueError, match="phase"):
+        E.excitation(torch.full((2, 2), 100.0), 256, phase=[0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="phase"):
+        E.excitation(torch.full((1, 2), 100.0), 256, phase=float("inf"))
     with pytest.raises(ValueError, match="n_samples"):
         E.excitation(torch.full((1, 2), 100.0), 0)
     with pytest.raises(ValueError, match="conditioning"):

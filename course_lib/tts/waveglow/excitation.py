@@ -108,9 +108,11 @@ def excitation(f0, n_samples: int, hop_length: int = 256, sample_rate: int = 220
     batch = f0.shape[0]
     if phase is None:
         phase = torch.rand(batch, generator=generator, dtype=torch.float64) * 2 * math.pi
-    phase = torch.as_tensor(phase, dtype=torch.float64).reshape(-1).expand(batch)
-    if not torch.isfinite(phase).all():
-        raise ValueError("phase must be finite (radians)")
+    phase = torch.as_tensor(phase, dtype=torch.float64).reshape(-1)
+    if phase.numel() not in (1, batch) or not torch.isfinite(phase).all():
+        raise ValueError(f"phase must be one finite number (radians) or one per batch row ({batch}), "
+                         f"got {phase.tolist()}")
+    phase = phase.expand(batch)
     v = _frames_to_samples((f0 > 0).double(), n_samples, hop_length)
     rate = _frames_to_samples(_hold_voiced(f0), n_samples, hop_length)
     phi = torch.remainder(phase[:, None] + 2 * math.pi * torch.cumsum(rate, 1) / sample_rate, 2 * math.pi)
