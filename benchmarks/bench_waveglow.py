@@ -9,6 +9,10 @@ cached, float32, the upsampler and every cond_layer as separate convolutions); `
 (the WN coupling networks in bfloat16); and, where the folded matrices are small (the course
 preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/waveglow/folding.py). COURSE.md measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of
 this machine. Real-time factor = compute time / audio duration (< 1 is faster than real time).
+Training rows time the course preset (NVIDIA's conditioning layout), ``course-per-flow`` (each flow
+conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py) and ``course-excitation``
+(per-flow plus a source excitation) on the same batch, so before/after is one run:
+``--threads 1 --skip-inference --skip-paper-training``.
 Wall time and process CPU time are both reported: other processes on a shared CPU slow the
 wall-clock numbers down, and the machine's load average is printed with them.
 """
@@ -28,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
 from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
+from course_lib.tts.waveglow.excitation import excitation  # noqa: E402
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
+from course_lib.tts.waveglow.source_filter import build_waveglow  # noqa: E402
 
 SAMPLE_RATE = 22050
 NVIDIA_REFERENCE = (10_000, 16_000)  # samples/s, COURSE.md, 2 threads of this CPU
@@ -71,20 +77,27 @@ def inference(preset: str, seconds: float, repeats: int) -> list[dict]:
     return [{"preset": preset, "variant": name, **row} for name, row in time_infer(models, mel, repeats).items()]
 
 
+TRAIN_PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
+                 "course-per-flow": WaveGlowConfig.course_per_flow,
+                 "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
+
+
 def training(preset: str, bf16: bool, steps: int) -> dict:
+    """Best time of ``steps`` training steps on random data (the excitation, when the preset takes one, included)."""
     torch.manual_seed(0)
-    cfg = getattr(WaveGlowConfig, preset)()
-    batch = cfg.batch_size if preset == "course" else 1
+    cfg = TRAIN_PRESETS[preset]()
+    batch = 1 if preset == "paper" else cfg.batch_size
     frames = -(-cfg.segment_length // cfg.hop_length)
-    model = WaveGlow(cfg).train()
+    model = build_waveglow(cfg).train()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     mel = torch.randn(batch, cfg.n_mel_channels, frames) - 5
     audio = 0.1 * torch.randn(batch, cfg.segment_length)
+    extra = (excitation(torch.full((batch, frames), 100.0), cfg.segment_length),) if cfg.excitation else ()
     times = []
     for i in range(steps + 1):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            z, log_s, log_det = model(mel, audio)
+            z, log_s, log_det = model(mel, audio, *extra)
         loss = waveglow_loss(z.float(), [s.float() for s in log_s], log_det)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -93,7 +106,8 @@ def training(preset: str, bf16: bool, steps: int) -> dict:
             times.append(time.perf_counter() - start)
     best = min(times)
     return {"preset": preset, "batch": f"{batch} x {cfg.segment_length}", "bf16": bf16,
-            "steps_per_s": 1 / best, "s_per_step": best}
+            "steps_per_s": 1 / best, "s_per_step": best, "samples_per_s": batch * cfg.segment_length / best,
+            "parameters": sum(p.numel() for p in model.parameters())}
 
 
 def main(argv=None) -> int:
@@ -104,34 +118,42 @@ def main(argv=None) -> int:
     parser.add_argument("--train-steps", type=int, default=3)
     parser.add_argument("--skip-paper-training", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--skip-inference", action="store_true")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, load average {os.getloadavg()[0]:.1f}")
-    infer_rows = inference("paper", args.seconds, args.repeats) + inference("course", args.seconds, args.repeats)
+    infer_rows = [] if args.skip_inference else \
+        inference("paper", args.seconds, args.repeats) + inference("course", args.seconds, args.repeats)
     print(f"\nInference ({args.seconds:g} s of audio at {SAMPLE_RATE} Hz; NVIDIA reference "
           f"{NVIDIA_REFERENCE[0] // 1000}–{NVIDIA_REFERENCE[1] // 1000} k samples/s)")
     print(f"{'preset':7} {'variant':28} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
     for r in infer_rows:
         print(f"{r['preset']:7} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} {r['samples_per_cpu_s']:14,.0f}")
     train_rows = [] if args.skip_training else \
-        [training("course", False, args.train_steps), training("course", True, args.train_steps)]
+        [training("course", False, args.train_steps), training("course", True, args.train_steps),
+         training("course-per-flow", False, args.train_steps), training("course-excitation", False, args.train_steps)]
     if not (args.skip_paper_training or args.skip_training):
         train_rows.append(training("paper", False, 1))
     print("\nTraining (forward + backward + Adam)" if train_rows else "")
     for r in train_rows:
-        print(f"{r['preset']:7} batch {r['batch']:>10} bf16={r['bf16']!s:5} {r['steps_per_s']:6.2f} steps/s "
-              f"({r['s_per_step']:.2f} s/step)")
-    for preset in ("paper", "course"):
+        print(f"{r['preset']:17} {r['parameters']:>10,} params  batch {r['batch']:>10} bf16={r['bf16']!s:5} "
+              f"{r['steps_per_s']:6.2f} steps/s ({r['s_per_step']:.2f} s/step) {r['samples_per_s']:9,.0f} samples/s")
+    rows = {(r["preset"], r["bf16"]): r for r in train_rows}
+    if ("course", False) in rows and ("course-per-flow", False) in rows:
+        print(f"per-flow conditioning: {rows['course-per-flow', False]['steps_per_s'] / rows['course', False]['steps_per_s']:.2f}x "
+              "the steps/s of the course preset (fp32), same batch and segment")
+    for preset in ("paper", "course") if infer_rows else ():
         rows = {r["variant"]: r for r in infer_rows if r["preset"] == preset}
         best = max(rows.values(), key=lambda r: r["samples_per_s"])
         base = rows["NVIDIA inference.py pattern"]
         print(f"\n{preset} preset, best variant ({best['variant']}): {best['samples_per_s']:,.0f} samples/s = "
               f"{best['samples_per_s'] / base['samples_per_s']:.2f}x the NVIDIA pattern in this run (wall), "
               f"{best['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}x (CPU time)")
-    paper_best = max(r["samples_per_s"] for r in infer_rows if r["preset"] == "paper")
-    print(f"paper preset against COURSE.md's measurement of NVIDIA's code here: "
-          f"{paper_best / NVIDIA_REFERENCE[1]:.1f}–{paper_best / NVIDIA_REFERENCE[0]:.1f}x")
+    paper_best = max((r["samples_per_s"] for r in infer_rows if r["preset"] == "paper"), default=0)
+    if paper_best:
+        print(f"paper preset against COURSE.md's measurement of NVIDIA's code here: "
+              f"{paper_best / NVIDIA_REFERENCE[1]:.1f}–{paper_best / NVIDIA_REFERENCE[0]:.1f}x")
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": args.threads, "load_average": os.getloadavg()[0],
                                                "inference": infer_rows, "training": train_rows}, indent=2))

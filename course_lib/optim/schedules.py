@@ -7,6 +7,8 @@ works with any ``torch.optim.Optimizer`` — ours or torch's.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .optimizers import _number
@@ -20,6 +22,17 @@ def step_lr(base_lr: float, epoch: int, step_size: int, gamma: float = 0.1) -> f
 def exponential_lr(base_lr: float, epoch: int, gamma: float) -> float:
     """η_e = η₀ · γ^e: decay by a factor γ every epoch."""
     return base_lr * gamma**epoch
+
+
+def warmup_cosine_lr(base_lr: float, step: int, warmup: int = 0, decay: int = 0, final: float = 0.1) -> float:
+    """Linear warm-up over ``warmup`` steps, then a cosine from η₀ to ``final``·η₀ until step ``decay``
+    (Loshchilov & Hutter 2017, without restarts), then constant; ``decay = 0`` keeps η₀ after the warm-up."""
+    if step < warmup:
+        return base_lr * (step + 1) / warmup
+    if decay <= warmup:
+        return base_lr
+    progress = min(1.0, (step - warmup) / (decay - warmup))
+    return base_lr * (final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 class _Schedule:
@@ -74,4 +87,4 @@ def schedule_curve(kind: str, base_lr: float, epochs: int, **kwargs) -> list[flo
     raise ValueError(f"unknown schedule {kind!r}; choose 'step' or 'exponential'.")
 
 
-__all__ = ["step_lr", "exponential_lr", "StepLR", "ExponentialLR", "schedule_curve"]
+__all__ = ["step_lr", "exponential_lr", "warmup_cosine_lr", "StepLR", "ExponentialLR", "schedule_curve"]

@@ -1,7 +1,9 @@
 """WaveGlow (Prenger, Valle & Catanzaro 2018): config, model, denoiser, training (chapter 14).
 
 ``WaveGlowConfig.paper()`` is NVIDIA's published model (87,879,272 parameters, NVIDIA's module
-names); ``WaveGlowConfig.course()`` is the CPU-sized preset of the shipped checkpoint.
+names); ``WaveGlowConfig.course()`` is the CPU-sized preset of the shipped checkpoint;
+``WaveGlowConfig.course_per_flow()`` conditions each flow from frame-rate mels and can take a
+source excitation (``source_filter.py``, ``excitation.py``; build any config with ``build_waveglow``).
 Train with ``python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60``.
 """
 
@@ -9,6 +11,7 @@ from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.denoiser import Denoiser
 from course_lib.tts.waveglow.model import WN, Invertible1x1Conv, WaveGlow, WNConv1d, waveglow_loss
+from course_lib.tts.waveglow.source_filter import SourceFilterWaveGlow, build_waveglow
 
 __all__ = ["WaveGlowConfig", "WaveGlow", "WN", "WNConv1d", "Invertible1x1Conv", "waveglow_loss", "Denoiser",
-           "load_waveglow"]
+           "load_waveglow", "SourceFilterWaveGlow", "build_waveglow"]

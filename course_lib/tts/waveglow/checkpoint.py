@@ -61,7 +61,9 @@ def _model_for(payload: dict, path: str | Path) -> WaveGlow:
         config = WaveGlowConfig.from_dict(payload["config"])
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path} holds an invalid WaveGlow config: {err}") from None
-    model = WaveGlow(config)
+    from course_lib.tts.waveglow.source_filter import build_waveglow
+
+    model = build_waveglow(config)
     check_state_dict(model, payload["model"], path)
     return model
 

@@ -26,6 +26,12 @@ class WaveGlowConfig:
     wn_layers: int = 8           # WaveNet-like layers inside each coupling network
     wn_channels: int = 256       # residual channels of the WN
     wn_kernel_size: int = 3      # dilated conv kernel (dilation 2**i)
+    # conditioning: "upsampled" = NVIDIA's layout (one transposed conv to the sample rate, then a 1x1
+    # cond_layer per flow over n_mel*n_group channels); "per_flow" = each flow's own conv over
+    # cond_frames mel frames, interpolated to the group rate (source_filter.py, ~8x fewer multiply-adds)
+    conditioning: str = "upsampled"
+    cond_frames: int = 3         # per_flow: mel frames one conditioning conv sees
+    excitation: int = 0          # source-excitation signals per sample fed to every WN (0: none; 3: excitation.py)
     # training (NVIDIA: sigma 1.0, lr 1e-4, segment 16000, batch 12 per GPU)
     sigma: float = 1.0           # std of the Gaussian prior in the training loss
     learning_rate: float = 1e-4
@@ -33,10 +39,16 @@ class WaveGlowConfig:
     batch_size: int = 12
 
     def __post_init__(self) -> None:
-        ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate")}
+        ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate", "conditioning",
+                                                                   "excitation")}
         for name, value in ints.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"WaveGlowConfig.{name} must be a positive integer, got {value!r}")
+        if self.conditioning not in ("upsampled", "per_flow"):
+            raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', got {self.conditioning!r}")
+        checks.integer(self.excitation, "WaveGlowConfig.excitation", 0)
+        if self.cond_frames % 2 == 0:
+            raise ValueError(f"cond_frames must be odd (centred on the frame), got {self.cond_frames}")
         if self.n_group % 2:
             raise ValueError(f"n_group must be even (the coupling splits it in halves), got {self.n_group}")
         if self.wn_kernel_size % 2 == 0:
@@ -92,3 +104,10 @@ class WaveGlowConfig:
         """
         return cls(upsample_kernel=512, n_group=16, n_early_size=4, wn_layers=5, wn_channels=44,
                    learning_rate=5e-4, segment_length=8192, batch_size=4)
+
+    @classmethod
+    def course_per_flow(cls, excitation: int = 0) -> "WaveGlowConfig":
+        """:meth:`course` with each flow conditioned from the 80-channel frame-rate mel (no 1,280-channel
+        upsampled tensor) and, with ``excitation=3``, a source excitation into every WN
+        (:mod:`~course_lib.tts.waveglow.source_filter`); build it with ``build_waveglow``."""
+        return cls(**{**cls.course().to_dict(), "conditioning": "per_flow", "excitation": excitation})

@@ -141,8 +141,13 @@ class WaveGlow(nn.Module):
         if not isinstance(cfg, WaveGlowConfig):
             raise TypeError(f"config must be a WaveGlowConfig, got {type(cfg).__name__}")
         self.config = cfg
-        self.upsample = nn.ConvTranspose1d(cfg.n_mel_channels, cfg.n_mel_channels,
-                                           cfg.upsample_kernel, stride=cfg.hop_length)
+        if type(self) is WaveGlow and (cfg.conditioning != "upsampled" or cfg.excitation):
+            raise ValueError(f"WaveGlow is NVIDIA's layout (conditioning='upsampled', no excitation); this config has "
+                             f"conditioning={cfg.conditioning!r}, excitation={cfg.excitation}: build it with "
+                             "course_lib.tts.waveglow.build_waveglow(config)")
+        if cfg.conditioning == "upsampled":
+            self.upsample = nn.ConvTranspose1d(cfg.n_mel_channels, cfg.n_mel_channels,
+                                               cfg.upsample_kernel, stride=cfg.hop_length)
         self.WN = nn.ModuleList()
         self.convinv = nn.ModuleList()
         channels = cfg.n_group
@@ -150,10 +155,14 @@ class WaveGlow(nn.Module):
             if k % cfg.n_early_every == 0 and k > 0:
                 channels -= cfg.n_early_size
             self.convinv.append(Invertible1x1Conv(channels))
-            self.WN.append(WN(channels // 2, cfg.n_mel_channels * cfg.n_group, cfg.wn_layers,
-                              cfg.wn_channels, cfg.wn_kernel_size))
+            self.WN.append(self._make_wn(channels // 2))
         self.weight_norm_removed = False
         self.folded = None  # FoldedConditioning after prepare_for_inference(fold=True)
+
+    def _make_wn(self, n_half: int) -> WN:
+        """The coupling network of a flow that transforms ``2 · n_half`` channels."""
+        cfg = self.config
+        return WN(n_half, cfg.n_mel_channels * cfg.n_group, cfg.wn_layers, cfg.wn_channels, cfg.wn_kernel_size)
 
     # ---------------------------------------------------------------- shapes and checks
     def _check_mel(self, mel: torch.Tensor) -> torch.Tensor:
@@ -171,7 +180,7 @@ class WaveGlow(nn.Module):
             raise ValueError(f"mel is empty (shape {tuple(mel.shape)}); need at least one frame")
         if not torch.isfinite(mel).all():
             raise ValueError("mel contains NaN or inf; log-mels must be finite (clamp before the log)")
-        return mel.to(self.upsample.weight.dtype)
+        return mel.to(self.convinv[0].conv.weight.dtype)
 
     def _check_audio(self, audio: torch.Tensor, batch: int) -> torch.Tensor:
         n_group = self.config.n_group

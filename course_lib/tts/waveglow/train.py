@@ -1,6 +1,8 @@
 """Train WaveGlow on the course corpus by maximum likelihood (chapter 14).
 
     python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60        # resumes if possible
+    python -m course_lib.tts.waveglow.train --out runs/wg-exc --preset course-excitation --minutes 60 \
+        --warmup-steps 200 --decay-steps 3000      # per-flow conditioning + pYIN excitation (docs/VOCODER_LAB.md)
     python -m course_lib.tts.waveglow.train --out runs/waveglow --export assets/waveglow/waveglow_course.pt
     torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --steps 50 --device cpu
 
@@ -29,18 +31,24 @@ from torch import nn
 
 from course_lib import checks
 from course_lib.checkpoint import append_line
+from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.tts import distributed as D
 from course_lib.tts.waveglow.checkpoint import check_state_dict, export_model, load_payload, save_atomic, write_manifest
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
+from course_lib.tts.waveglow.source_filter import build_waveglow
 
 LSB = 1.0 / 32768  # one step of 16-bit audio in [-1, 1]
+PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
+           "course-per-flow": WaveGlowConfig.course_per_flow,
+           "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
 
 
 class SegmentSampler:
     """Random (mel, audio) training segments cut at frame boundaries from whole utterances."""
 
-    def __init__(self, waves: list[np.ndarray], segment_length: int, audio_config=None):
+    def __init__(self, waves: list[np.ndarray], segment_length: int, audio_config=None,
+                 max_silence: float | None = None):
         from course_lib.audio import AudioConfig, mel_spectrogram
 
         self.audio_config = audio_config or AudioConfig()
@@ -54,6 +62,9 @@ class SegmentSampler:
         self.mels = [mel_spectrogram(w, self.audio_config) for w in self.waves]  # each [n_mels, frames]
         lengths = np.array([len(w) for w in self.waves], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # longer utterances are sampled more often
+        # redraw a segment whose share of digital silence (|x| < 2 LSB) exceeds this (None: keep all)
+        self.max_silence = None if max_silence is None else checks.probability(max_silence, "max_silence")
+        self.picks: list[tuple[int, int]] = []  # (utterance, start frame) of the last batch
 
     def segment(self, index: int, start_frame: int) -> tuple[torch.Tensor, torch.Tensor]:
         wave, mel = self.waves[index], self.mels[index]
@@ -66,10 +77,18 @@ class SegmentSampler:
 
     def batch(self, batch_size: int, rng: np.random.Generator, dequantize: bool = True):
         """``(mel [batch, n_mels, frames], audio [batch, segment_length])``."""
-        mels, audios = [], []
+        mels, audios, self.picks = [], [], []
         for index in rng.choice(len(self.waves), size=batch_size, p=self.weights):
             last = max(0, self.mels[index].shape[1] - self.n_frames)
-            mel, audio = self.segment(int(index), int(rng.integers(0, last + 1)))
+            pick = int(index), int(rng.integers(0, last + 1))
+            mel, audio = self.segment(*pick)
+            for _ in range(20 if self.max_silence is not None else 0):
+                if float((audio.abs() < 2 * LSB).float().mean()) <= self.max_silence:
+                    break
+                index = int(rng.choice(len(self.waves), p=self.weights))
+                pick = index, int(rng.integers(0, max(0, self.mels[index].shape[1] - self.n_frames) + 1))
+                mel, audio = self.segment(*pick)
+            self.picks.append(pick)
             mels.append(mel)
             audios.append(audio)
         audio = torch.stack(audios)
@@ -90,11 +109,11 @@ def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, si
 
 
 def _step(model: nn.Module, optimizer, mel, audio, sigma: float, precision, scaler=None,
-          env: D.DistEnv | None = None) -> float:
+          env: D.DistEnv | None = None, extra: tuple = ()) -> float:
     """:func:`train_step` inside an autocast context ``precision``; ``scaler`` for float16 on CUDA."""
     model.train()
     with precision:
-        z, log_s, log_det = model(mel, audio)  # a DDP-wrapped model all-reduces the gradients in backward()
+        z, log_s, log_det = model(mel, audio, *extra)  # extra: the excitation, if the model takes one; a DDP-wrapped model all-reduces the gradients in backward()
     loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det], sigma)
     if D.any_rank(not torch.isfinite(loss), env or D.DistEnv()):  # all ranks stop, or the others wait forever
         raise FloatingPointError("WaveGlow loss became NaN/inf; lower the learning rate or check the data "
@@ -118,12 +137,18 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
 
     model.eval()
     device = next(model.parameters()).device
-    z, log_s, log_det = model(*(t.to(device) for t in val_batch))
+    z, log_s, log_det = model(*(t.to(device) for t in val_batch))  # (mel, audio[, excitation])
     result = {"val_loss": float(waveglow_loss(z, log_s, log_det, sigma_train))}
     scores = []
     for wave in val_waves:
         mel = mel_spectrogram(wave, audio_config or AudioConfig())[None].to(device)
-        out = model.infer(mel, sigma=0.6, generator=torch.Generator(device).manual_seed(0))[0]
+        extra = {}
+        if model.config.excitation:  # the pitch clock from pYIN on the reference, phase 0
+            from course_lib.tts.waveglow.excitation import excitation, pitch_track
+
+            extra["excitation"] = excitation(pitch_track(wave)[None], mel.shape[2] * model.config.hop_length,
+                                             phase=0.0).to(device)
+        out = model.infer(mel, sigma=0.6, generator=torch.Generator(device).manual_seed(0), **extra)[0]
         scores.append(vocoder_metrics(wave, out.float().cpu().numpy()))
     for key in ("pesq", "stoi", "lsd"):
         result[key] = float(np.mean([s[key] for s in scores])) if scores else float("nan")
@@ -166,7 +191,8 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
           command: str | None = None, progress: bool = True, bf16: bool = False,
           corpus: str | Path | None = None, *, env: D.DistEnv | None = None, amp: str = "auto",
           waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None,
-          init_from: str | Path | None = None, learning_rate: float | None = None) -> dict:
+          init_from: str | Path | None = None, learning_rate: float | None = None,
+          warmup_steps: int = 0, decay_steps: int = 0, max_silence: float | None = None) -> dict:
     """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``minutes`` of this run or ``steps`` in all.
 
     ``preset`` is "course", "paper" or a :class:`WaveGlowConfig`; a resumed run keeps its saved config.
@@ -177,6 +203,9 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     commands and history (the provenance the manifest shows).
     ``learning_rate``: Adam's step size from now on (default: the config's, or what a resumed run
     last used); a lower one for the last part of a run settles the weights (the log records it).
+    ``warmup_steps``/``decay_steps``: linear warm-up, then a cosine to a tenth of that rate at total step
+    ``decay_steps`` (course_lib.optim.schedules.warmup_cosine_lr; 0/0: constant). ``max_silence``:
+    redraw segments with more than this share of digital silence.
 
     Under ``torchrun`` pass ``env=course_lib.tts.distributed.init_from_env()`` (the CLI does): the model
     is wrapped in DistributedDataParallel, each rank samples from its share of the utterances with its
@@ -203,11 +232,11 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         payload, cfg = None, preset
     else:
         payload = None
-        if preset not in ("course", "paper"):
-            raise ValueError(f"preset must be 'course', 'paper' or a WaveGlowConfig, got {preset!r}")
-        cfg = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper}[preset]()
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)} or a WaveGlowConfig, got {preset!r}")
+        cfg = PRESETS[preset]()
     torch.manual_seed(seed)
-    model = WaveGlow(cfg).to(env.device)  # on the device before the optimiser state is loaded
+    model = build_waveglow(cfg).to(env.device)  # on the device before the optimiser state is loaded
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     step, seconds, history, commands = 0, 0.0, [], []
     if payload is not None:
@@ -227,13 +256,22 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
     if learning_rate is not None:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
+    base_lr = optimizer.param_groups[0]["lr"] if learning_rate is None and payload is not None and not (
+        warmup_steps or decay_steps) else (learning_rate or cfg.learning_rate)
     commands.append(command or "train(...)")
 
-    sampler = SegmentSampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
-                             cfg.segment_length)
+    Sampler = SegmentSampler
+    if cfg.excitation:  # pYIN once per utterance, cached in the run folder
+        from functools import partial
+
+        from course_lib.tts.waveglow.excitation import PitchedSegmentSampler
+        out.mkdir(parents=True, exist_ok=True)
+        Sampler = partial(PitchedSegmentSampler, f0_cache=out / "f0_cache.pt")
+    sampler = Sampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
+                      cfg.segment_length, max_silence=max_silence)
     if env.is_main:  # only rank 0 evaluates
         val_waves = _my_waves(val_waves if val_waves is not None else _load_split("val", root=corpus), D.DistEnv(), 0)
-        val_batch = SegmentSampler(val_waves, cfg.segment_length).batch(8, np.random.default_rng(1234))
+        val_batch = Sampler(val_waves, cfg.segment_length).batch(8, np.random.default_rng(1234))
         eval_waves = val_waves[:n_eval_utts]
     # a fresh run, or one whose checkpoint has no stream: seeded by the step (one process: as before)
     rng = np.random.default_rng([seed, env.rank, step] if env.distributed else seed + step)
@@ -265,11 +303,14 @@ def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: flo
         now = time.monotonic()
         if D.any_rank(minutes is not None and now - start >= minutes * 60, env) or (steps is not None and step >= steps):
             break
-        mel, audio = (t.to(env.device) for t in sampler.batch(batch, rng))
+        mel, audio, *extra = (t.to(env.device) for t in sampler.batch(batch, rng))
+        if warmup_steps or decay_steps:
+            for group in optimizer.param_groups:
+                group["lr"] = warmup_cosine_lr(base_lr, step, warmup_steps, decay_steps)
         precision = D.autocast(env, amp) if env.device.type == "cuda" else \
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
         t0 = time.monotonic()
-        losses.append(_step(ddp, optimizer, mel, audio, cfg.sigma, precision, scaler, env))
+        losses.append(_step(ddp, optimizer, mel, audio, cfg.sigma, precision, scaler, env, tuple(extra)))
         seconds += time.monotonic() - t0
         step += 1
         bar.update(1)
@@ -317,7 +358,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_lib.tts.waveglow.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="run folder (checkpoint.pt, log.jsonl); resumes if present")
-    parser.add_argument("--preset", choices=["course", "paper"], default="course")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="course",
+                        help="course-per-flow: conditioning per flow from frame-rate mels; course-excitation: plus "
+                             "a pYIN source excitation (source_filter.py)")
     parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget of this run")
     parser.add_argument("--steps", type=int, default=None, help="stop at this total step count")
     parser.add_argument("--seed", type=int, default=0)
@@ -332,6 +375,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
     parser.add_argument("--lr", type=float, default=None,
                         help="Adam learning rate from now on (default: the preset's, or what a resumed run used)")
+    parser.add_argument("--warmup-steps", type=int, default=0, help="linear learning-rate warm-up over these steps")
+    parser.add_argument("--decay-steps", type=int, default=0,
+                        help="cosine decay to a tenth of --lr (or the preset's) at this total step (0: none)")
+    parser.add_argument("--max-silence", type=float, default=None,
+                        help="redraw training segments with more than this share of digital silence (e.g. 0.5)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--init-from", default=None, metavar="PATH",
                         help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
@@ -359,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in (("--steps", args.steps), ("--batch-size", args.batch_size)):
         if value is not None and value < 1:
             parser.error(f"{name} must be >= 1, got {value}")
+    for name, value in (("--warmup-steps", args.warmup_steps), ("--decay-steps", args.decay_steps)):
+        if value < 0:
+            parser.error(f"{name} must be >= 0, got {value}")
     if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
         parser.error(f"--minutes must be a positive number, got {args.minutes}")
     torch.set_num_threads(args.threads)
@@ -371,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
                     args.save_minutes, command=command, bf16=args.bf16, corpus=args.corpus,
                     progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size,
-                    init_from=args.init_from, learning_rate=args.lr)
+                    init_from=args.init_from, learning_rate=args.lr, warmup_steps=args.warmup_steps,
+                    decay_steps=args.decay_steps, max_silence=args.max_silence)
     except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
         where = f" (rank {env.rank})" if env is not None and env.distributed else ""
         print(f"error{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)

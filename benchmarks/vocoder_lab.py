@@ -1,0 +1,156 @@
+"""Score WaveGlow pilots against Griffin-Lim and the shipped WaveGlow on the test utterances, paired.
+
+    .venv/bin/python benchmarks/vocoder_lab.py --candidate NAME=RUN/checkpoint.pt[@SIGMA[/SIGMA_UNVOICED]] ...
+        [--split test] [--limit N] [--baselines] [--json out.json]
+
+Every vocoder gets the ground-truth log-mel of each utterance; a model trained with a source
+excitation gets the excitation from pYIN's F0 of the original at a random starting phase (seeded
+per utterance). ``@0.6/1.0`` draws z with σ = 0.6 on voiced and 1.0 on unvoiced group steps (the
+voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
+(course_lib.tts.vocoder_eval), multi-resolution STFT distance, harmonic-energy share, harmonic
+contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
+(course_lib.tts.harmonic_eval). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
+iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring). The table gives means; "ΔPESQ vs GL-32" is the mean
+per-utterance difference with its standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from course_lib.audio import AudioConfig, mel_spectrogram, mel_to_audio  # noqa: E402
+from course_lib.data.corpus import load_corpus  # noqa: E402
+from course_lib.tts.harmonic_eval import f0_metrics, harmonic_metrics  # noqa: E402
+from course_lib.tts.vocoder_eval import mr_stft_distance, vocoder_metrics  # noqa: E402
+from course_lib.tts.waveglow.checkpoint import load_waveglow  # noqa: E402
+from course_lib.tts.waveglow.excitation import excitation, pitch_track  # noqa: E402
+
+KEYS = ("pesq", "stoi", "lsd", "mr_stft", "harmonic_share", "harmonic_contrast_db", "f0_rmse_cents", "vuv_f1")
+
+
+def waveglow_vocoder(path, sigma: float = 0.6, sigma_unvoiced: float | None = None):
+    """function(mel [80, frames], original wave, f0 [frames], seed) → audio, for a course WaveGlow checkpoint."""
+    model = load_waveglow(path)
+    cfg = model.config
+
+    def run(mel, wave, f0, seed):
+        gen = torch.Generator().manual_seed(seed)
+        n_samples = mel.shape[1] * cfg.hop_length
+        extra = {"excitation": excitation(f0[None], n_samples, phase=None, generator=gen)} if cfg.excitation else {}
+        steps = n_samples // cfg.n_group
+        z = torch.randn(1, cfg.n_group, steps, generator=gen)
+        if sigma_unvoiced is None:
+            z = z * sigma
+        else:  # voicing of the group step's frame (frame f centred on sample f·hop)
+            frame = ((torch.arange(steps) * cfg.n_group + cfg.n_group // 2 + cfg.hop_length // 2) // cfg.hop_length)
+            voiced = torch.as_tensor(f0)[frame.clamp(max=len(f0) - 1)] > 0
+            z = z * torch.where(voiced, sigma, sigma_unvoiced).float()
+        with torch.inference_mode():
+            return model.inverse(mel[None], z, **extra)[0].numpy()[:len(wave)]
+    return run
+
+
+def score(wave, out, f0_ref) -> dict:
+    return {**vocoder_metrics(wave, out), "mr_stft": mr_stft_distance(wave, out),
+            **harmonic_metrics(out, f0_ref), **f0_metrics(f0_ref, pitch_track(out))}
+
+
+def parse_candidate(text: str):
+    name, _, spec = text.partition("=")
+    path, _, sigmas = spec.partition("@")
+    if not name or not path:
+        raise SystemExit(f"--candidate must be NAME=PATH[@SIGMA[/SIGMA_UNVOICED]], got {text!r}")
+    sigma, _, unvoiced = sigmas.partition("/")
+    return name, waveglow_vocoder(path, float(sigma) if sigma else 0.6, float(unvoiced) if unvoiced else None)
+
+
+def evaluate(vocoders: dict, split: str = "test", limit: int | None = None) -> dict:
+    utterances = load_corpus(split)[:limit]
+    per_utt = {name: [] for name in vocoders}
+    seconds = {name: 0.0 for name in vocoders}
+    for i, utt in enumerate(utterances):
+        wave = utt.load_audio()
+        mel, f0 = mel_spectrogram(wave), pitch_track(wave)
+        for name, run in vocoders.items():
+            start = time.perf_counter()
+            out = run(mel, wave, f0, 1000 + i)
+            seconds[name] += time.perf_counter() - start
+            per_utt[name].append(score(wave, out, f0))
+        print(f"  {i + 1}/{len(utterances)} {utt.id}", file=sys.stderr, flush=True)
+    audio_s = sum(u.num_samples for u in utterances) / 22050
+    return {"split": split, "utterances": len(utterances), "audio_seconds": round(audio_s, 1),
+            "rtf": {k: v / audio_s for k, v in seconds.items()}, "per_utterance": per_utt}
+
+
+def summary(report: dict, reference: str | None) -> dict:
+    rows = {}
+    for name, scores in report["per_utterance"].items():
+        with warnings.catch_warnings():  # F0 RMSE of a vocoder that never voices: NaN, no warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            rows[name] = {k: float(np.nanmean([s[k] for s in scores])) for k in KEYS}
+        if reference in report["per_utterance"] and name != reference:
+            diff = np.array([s["pesq"] for s in scores]) - np.array([s["pesq"] for s in report["per_utterance"][reference]])
+            rows[name]["dpesq_vs_ref"] = float(diff.mean())
+            rows[name]["dpesq_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidate", action="append", default=[], metavar="NAME=PATH[@SIGMA[/SIGMA_UNVOICED]]")
+    parser.add_argument("--baselines", action="store_true", help="add the original, GL-32, GL-100 and the shipped WaveGlow")
+    parser.add_argument("--split", default="test", choices=["train", "val", "test"])
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--merge", nargs="+", default=[], metavar="JSON",
+                        help="add the per-utterance scores of earlier runs (same split and limit), e.g. the baselines")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    vocoders = {}
+    if args.baselines:
+        vocoders["original"] = lambda mel, wave, f0, seed: wave
+        vocoders["Griffin-Lim 32"] = lambda mel, wave, f0, seed: mel_to_audio(mel, AudioConfig(), n_iter=32,
+                                                                              length=len(wave))
+        vocoders["Griffin-Lim 100"] = lambda mel, wave, f0, seed: mel_to_audio(mel, AudioConfig(), n_iter=100,
+                                                                               length=len(wave))
+        vocoders["shipped WaveGlow σ=0.6"] = waveglow_vocoder(None, 0.6)
+    vocoders.update(parse_candidate(c) for c in args.candidate)
+    if not vocoders and not args.merge:
+        parser.error("nothing to score: give --baselines, --candidate and/or --merge")
+    report = evaluate(vocoders, args.split, args.limit) if vocoders else \
+        {"split": args.split, "utterances": None, "per_utterance": {}, "rtf": {}}
+    for path in args.merge:
+        earlier = json.loads(Path(path).read_text())
+        if report["utterances"] not in (None, earlier["utterances"]) or earlier["split"] != report["split"]:
+            parser.error(f"{path} scored {earlier['utterances']} {earlier['split']} utterances, not "
+                         f"{report['utterances']} {report['split']}")
+        report.update({k: earlier[k] for k in ("utterances", "audio_seconds")})
+        report["per_utterance"] = {**earlier["per_utterance"], **report["per_utterance"]}
+        report["rtf"] = {**earlier.get("rtf", {}), **report["rtf"]}
+    report["command"] = "python benchmarks/vocoder_lab.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report["load_average"] = round(os.getloadavg()[0], 1)
+    report["summary"] = summary(report, "Griffin-Lim 32")
+    print(f"{report['utterances']} {report['split']} utterances, ground-truth mels; {report['command']}")
+    print(f"{'vocoder':28}" + "".join(f"{k[:12]:>13}" for k in KEYS) + f"{'ΔPESQ vs GL32':>18}")
+    for name, r in report["summary"].items():
+        delta = f"{r['dpesq_vs_ref']:+.3f} ±{r['dpesq_se']:.3f}" if "dpesq_vs_ref" in r else ""
+        print(f"{name:28}" + "".join(f"{r[k]:13.3f}" for k in KEYS) + f"{delta:>18}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
