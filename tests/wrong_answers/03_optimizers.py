@@ -69,3 +69,25 @@ return theta + new_v, v
 """,
     },
 }
+
+_LOOP = """
+diverged = []
+for lr in lrs:
+    theta = torch.ones(H.shape[0], dtype=H.dtype)
+    start = 0.5 * theta @ H @ theta
+    for _ in range(steps):
+        theta = theta - lr * (H @ theta)
+    if {test}:
+        diverged.append(lr)
+return diverged, {limit}
+"""
+WRONG_ANSWERS["lr_experiment"] = {
+    "limit from the largest diagonal entry": _LOOP.format(
+        test="0.5 * theta @ H @ theta > start", limit="2.0 / float(H.diagonal().max())"),
+    "limit 1/λ_max": _LOOP.format(
+        test="0.5 * theta @ H @ theta > start", limit="1.0 / float(torch.linalg.eigvalsh(H).max())"),
+    "limit from the smallest eigenvalue": _LOOP.format(
+        test="0.5 * theta @ H @ theta > start", limit="2.0 / float(torch.linalg.eigvalsh(H).min())"),
+    "diverged only when the loss overflows": _LOOP.format(
+        test="not torch.isfinite(0.5 * theta @ H @ theta)", limit="2.0 / float(torch.linalg.eigvalsh(H).max())"),
+}
