@@ -100,3 +100,30 @@ return F.conv1d(window, conv.weight, conv.bias, dilation=conv.dilation)[:, :, -1
 """,
     },
 }
+
+_MEASURE = """
+codes = torch.randint(0, model.n_classes, (1, length))
+with torch.no_grad():
+    last = model(codes){pick}
+    {body}
+"""
+_SCAN = """for i in range(length):
+        changed = codes.clone()
+        changed[0, i] = (changed[0, i] + 1) % model.n_classes
+        if not torch.equal(model(changed){pick}, last):
+            return length - i{minus}
+    return 0"""
+_COUNT = """count = 0
+    for i in range(length):
+        changed = codes.clone()
+        changed[0, i] = (changed[0, i] + 1) % model.n_classes
+        count += not torch.equal(model(changed)[0, :, -1], last)
+    return count"""
+WRONG_ANSWERS["measured_receptive_field"] = {
+    "compares the whole output, not the last column": _MEASURE.format(
+        pick="", body=_SCAN.format(pick="", minus="")),
+    "span without the earliest position (off by one)": _MEASURE.format(
+        pick="[0, :, -1]", body=_SCAN.format(pick="[0, :, -1]", minus=" - 1")),
+    "counts the positions that matter instead of the span": _MEASURE.format(pick="[0, :, -1]", body=_COUNT),
+    "reads the answer instead of measuring": "return model.receptive_field",
+}
