@@ -81,3 +81,16 @@ def test_execute_polls_a_real_kernel_in_slices_and_still_times_out(tmp_path, mon
     with pytest.raises(CellTimeoutError):  # the cell timeout still counts from the start of the cell
         execute(_notebook("import time; time.sleep(60)"), tmp_path, timeout=3)
     assert time.monotonic() - start < 30
+
+
+def test_setup_kernel_polls_in_slices_too(tmp_path):
+    """Cell-by-cell use (``setup_kernel`` + ``execute_cell``, as the wrong-answer runner does) must get
+    the sliced channels as well: nbclient's sync wrapper once bypassed the override and a run hung."""
+    from course_lib.authoring.execute import SlicedPollClient
+
+    client = SlicedPollClient(_notebook("x = 1"), timeout=60, kernel_name="python3",
+                              resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel():
+        for channel in (client.kc.shell_channel, client.kc.iopub_channel):
+            assert channel.get_msg.__name__ == "get_msg_in_slices"
+        client.execute_cell(client.nb.cells[0], 0)

@@ -10,6 +10,7 @@ from queue import Empty
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbclient.util import run_sync
 
 #: seconds one poll of a kernel channel may block before it looks again (see :class:`SlicedPollClient`)
 POLL_SLICE_S = 1.0
@@ -48,6 +49,9 @@ class SlicedPollClient(NotebookClient):
         for channel in (kc.shell_channel, kc.iopub_channel):
             channel.get_msg = sliced(channel.get_msg)
         return kc
+
+    # nbclient binds the sync wrapper to its own coroutine; rebind it, or `setup_kernel()` skips the slices
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 def execute(nb, workdir: Path, *, allow_errors: bool = False, timeout: int = 600):
