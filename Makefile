@@ -41,7 +41,7 @@ test-unit: setup
 
 test-notebooks: editions
 	rm -rf build/executed build/timings
-	COURSE_QUICK=1 COURSE_THREADS=1 $(PYTEST) -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=600 \
+	COURSE_QUICK=1 COURSE_THREADS=1 $(PYTEST) -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=180 \
 	  -p course_lib.authoring.pytest_plugin build/editions/instructor build/editions/student
 
 test-book: setup

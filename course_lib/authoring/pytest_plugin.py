@@ -4,6 +4,9 @@
   nbval itself fails any other cell that raises.
 * Every executed notebook is written, outputs included, to ``build/executed/<edition>/`` so the
   book is built from the very run that CI checked, and per-notebook times go to ``build/timings/``.
+* A kernel that fails to start (nbval gives up after ``--nbval-kernel-startup-timeout`` and then
+  errors every cell of the notebook) is started again, up to :data:`KERNEL_STARTS` times: on a
+  loaded 2-core CI machine one start of 14_waveglow timed out while the other worker ran a notebook.
 """
 
 from __future__ import annotations
@@ -12,14 +15,38 @@ import json
 import os
 from pathlib import Path
 
+import nbval.kernel
 import pytest
 
 from course_lib.authoring.editions import ALLOWED_STUDENT_ERRORS, write
 from course_lib.authoring.notebooks import CHECK, tags
 from course_lib.settings import ROOT
 
+KERNEL_STARTS = 3
+
 _SEEN: dict[Path, tuple[str, object]] = {}
 _SECONDS: dict[Path, float] = {}
+
+
+def retrying(start_new_kernel, attempts: int = KERNEL_STARTS):
+    """Wrap nbval's ``start_new_kernel`` so a start that raises RuntimeError is tried again."""
+
+    def start(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start_new_kernel(*args, **kwargs)
+            except RuntimeError as err:
+                if attempt == attempts:
+                    raise RuntimeError(f"the kernel did not start in {attempts} attempts: {err}") from err
+                print(f"kernel start {attempt} of {attempts} failed ({err}); starting a new kernel", flush=True)
+
+    start.wrapped = start_new_kernel
+    return start
+
+
+def pytest_configure(config):
+    if not hasattr(nbval.kernel.start_new_kernel, "wrapped"):
+        nbval.kernel.start_new_kernel = retrying(nbval.kernel.start_new_kernel)
 
 
 def _edition(path: Path) -> str:
