@@ -108,7 +108,8 @@ def main(argv=None) -> int:
         a = two["aligned_at"]
         verdict = "met" if a and a["elapsed_s"] <= GOAL_S else "not met"
         print(f"\nGoal: aligned from scratch in ≤ {GOAL_S} s on 2 threads — {verdict}"
-              f" ({'%.0f s' % a['elapsed_s'] if a else 'not aligned'} in this run).")
+              f" ({'%.0f s' % a['elapsed_s'] if a else 'not aligned'} in this run)."
+              " Pilots of other recipes: docs/ALIGNMENT_LAB.md.")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "runs": runs}, indent=1, default=str))
     return 0
