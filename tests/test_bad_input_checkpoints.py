@@ -60,9 +60,9 @@ BAD_FILES = ["missing", "folder", "empty", "junk", "truncated", "list-payload", 
 
 def _checkpoint_loaders():
     from course_lib import checkpoint
-    from course_lib.tts import checkpoints as nvidia
+    from course_lib.tts import nvidia
     from course_lib.tts import pipeline
-    from course_lib.tts.train import export_model, load_model
+    from course_lib.tts.tacotron2.train import export_model, load_model
     from course_lib.tts.waveglow import checkpoint as wg
 
     return {
@@ -99,8 +99,8 @@ def test_checkpoint_loaders_refuse_bad_files(tmp_path, request, loader, kind):
 
 def _course_checkpoint_cases():
     from course_lib.checkpoint import save_checkpoint
-    from course_lib.tts.train import load_model
-    from course_lib.tts.train.checkpoints import MODEL_FORMAT
+    from course_lib.tts.tacotron2.train import load_model
+    from course_lib.tts.tacotron2.train.checkpoints import MODEL_FORMAT
     from course_lib.tts.waveglow.checkpoint import load_waveglow, save_atomic
     from course_lib.tts.waveglow.config import WaveGlowConfig
 

@@ -42,7 +42,7 @@ def _evil(tmp: Path) -> None:
 
 AUTHORING = ["-m", "course_lib.authoring"]
 CORPUS = ["-m", "course_lib.data.make_corpus"]
-TRAIN = ["-m", "course_lib.tts.train"]
+TRAIN = ["-m", "course_lib.tts.tacotron2.train"]
 WAVEGLOW = ["-m", "course_lib.tts.waveglow.train"]
 SAY = ["-m", "course_lib.tts.synthesize"]
 DIST = ["-m", "course_lib.tts.distributed"]

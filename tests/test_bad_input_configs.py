@@ -34,7 +34,7 @@ def _config_classes():
     from course_lib.nn.rnn import ConvBiLSTM, ConvBiLSTMConfig
     from course_lib.tts.duration import DurationPredictor, DurationPredictorConfig, HMMConfig
     from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
     from course_lib.tts.waveglow.model import WaveGlow
 
@@ -87,7 +87,7 @@ def test_every_config_field_refuses_junk_clearly(name):
 
 def _preset_cases():
     from course_lib.tts.tacotron2 import Tacotron2Config
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
 
     return [

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from course_lib.tts import distributed as D
+from course_lib.training import distributed as D
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 def fake_data():
     """The same 12 random (text ids, mel) pairs on every rank (seeded)."""
-    from course_lib.tts.train.data import TrainData
+    from course_lib.tts.tacotron2.train.data import TrainData
 
     g = torch.Generator().manual_seed(0)
     pairs = []
@@ -42,7 +42,7 @@ def _worker(rank, world, port, out):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    from course_lib.tts.train import TrainConfig, train
+    from course_lib.tts.tacotron2.train import TrainConfig, train
 
     env = D.init_from_env("cpu")
     assert env.distributed and env.backend == "gloo" and env.rank == rank
@@ -84,7 +84,7 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 3] and all(line["world_size"] == 2 for line in lines)
     from course_lib.tts.tacotron2 import Tacotron2  # the weights moved away from the (seeded) initialisation
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib import settings
 
     settings.seed_everything(0)
@@ -133,7 +133,7 @@ def test_torchrun_trains_waveglow_with_both_clis_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_the_course_tacotron_trainer_runs_under_torchrun_and_resumes_a_one_process_run(tmp_path):
-    """``-m course_lib.tts.distributed tacotron2`` and ``-m course_lib.tts.train`` run the same trainer."""
+    """``-m course_lib.tts.distributed tacotron2`` and ``-m course_lib.tts.tacotron2.train`` run the same trainer."""
     from course_lib.checkpoint import load_checkpoint
 
     from .test_resume import tiny_corpus
@@ -147,7 +147,7 @@ def test_the_course_tacotron_trainer_runs_under_torchrun_and_resumes_a_one_proce
     first = json.loads(alone.stdout.strip().splitlines()[-1])
     assert first["in_sync"] and first["step"] == 3 and first["world_size"] == 1 and "within" in first
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), "-m", "course_lib.tts.train", *run, "--max-steps", "4"]
+           "--master_port", str(free_port()), "-m", "course_lib.tts.tacotron2.train", *run, "--max-steps", "4"]
     second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
     assert second.stdout.count("step 4,") == 1  # rank 0 alone reports

@@ -170,7 +170,7 @@ def run_straight_and_killed(cmd, straight: Path, killed: Path, env: dict, steps:
 
 
 def tacotron_cmd(out: Path) -> list[str]:
-    return [sys.executable, "-m", "course_lib.tts.train", "--out", str(out), "--max-steps", str(TACOTRON_STEPS),
+    return [sys.executable, "-m", "course_lib.tts.tacotron2.train", "--out", str(out), "--max-steps", str(TACOTRON_STEPS),
             "--minutes", "0", "--batch-size", "2", "--threads", "1", "--checkpoint-every", "1", "--eval-every", "3",
             "--seed", "7", "--no-progress"]
 
@@ -204,7 +204,7 @@ def test_tacotron2_cli_killed_and_resumed_equals_an_uninterrupted_run(tacotron_r
 
 def test_tacotron2_resume_survives_a_log_line_cut_by_the_kill(tmp_path):
     """SIGKILL can land while ``metrics.jsonl`` gets a line: the resume must not trip over half a line."""
-    from course_lib.tts.train import MelNormalizer, TrainConfig, TrainData, train
+    from course_lib.tts.tacotron2.train import MelNormalizer, TrainConfig, TrainData, train
 
     g = torch.Generator().manual_seed(0)
     pairs = [(torch.randint(1, 148, (4 + i % 3,), generator=g), torch.randn(8, 12, generator=g) - 5) for i in range(8)]
