@@ -118,7 +118,7 @@ def test_training_clis_print_one_line_on_a_full_disk(tmp_path, monkeypatch, caps
         from course_lib.tts.waveglow import train as main_module
 
         monkeypatch.setattr(main_module, "train", train_into_full_disk)
-        status = main_module.main(["--out", str(tmp_path / "run"), "--steps", "1", "--no-progress"])
+        status = main_module.main(["--out", str(tmp_path / "run"), "--max-steps", "1", "--no-progress"])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 1 and len(lines) == 1 and lines[0].startswith("error: "), err

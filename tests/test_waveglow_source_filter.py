@@ -210,7 +210,7 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
     assert all(torch.equal(a, b) for a, b in zip(cached, E.cached_pitch_tracks(waves, out / "f0_cache.pt")))
     assert all(torch.equal(a, b) for a, b in zip(cached, sampler.f0))
-    T.export(out, tmp_path / "wg.pt")
+    T.export(out / "checkpoint.pt", tmp_path / "wg.pt")
     model = load_waveglow(tmp_path / "wg.pt")                          # the float16 export loads back
     assert isinstance(model, SourceFilterWaveGlow) and model.weight_norm_removed
     exc = E.excitation(cached[0][None, :4], 1024, phase=0.0)

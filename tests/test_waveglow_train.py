@@ -92,7 +92,7 @@ def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch)
     assert len(payload["history"]) == 2
 
     target = tmp_path / "assets" / "wg.pt"
-    info = T.export(out, target)
+    info = T.export(out / "checkpoint.pt", target)
     assert info["sha256"] == sha256(target) and info["step"] == 5
     manifest = json.loads((target.parent / "MANIFEST.json").read_text())
     assert manifest["wg.pt"]["commands"] == ["first", "second"]
@@ -177,14 +177,14 @@ def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
     conf = dict(n_eval_utts=1, save_minutes=1000)
     T.train(C(preset=SMALL, max_steps=2, **conf), tmp_path / "first", command="first command", progress=False)
     asset = tmp_path / "assets" / "wg.pt"
-    T.export(tmp_path / "first", asset)
+    T.export(tmp_path / "first" / "checkpoint.pt", asset)
     exported = load_checkpoint(asset)["model"]
     T.train(C(preset="course", max_steps=2, **conf), tmp_path / "again", init_from=asset, command="second", progress=False)  # budget spent: 0 new steps
     again = load_checkpoint(tmp_path / "again" / "checkpoint.pt")
     assert again["step"] == 2 and again["config"] == SMALL.to_dict()      # the asset's config, not "course"
     assert all(torch.equal(again["model"][k], exported[k].float()) for k in exported)
     assert T.train(C(preset=SMALL, max_steps=3, **conf), tmp_path / "again", init_from="ignored: the run resumes", progress=False)["step"] == 3
-    T.export(tmp_path / "again", asset)  # the asset's provenance runs through both run folders
+    T.export(tmp_path / "again" / "checkpoint.pt", asset)  # the asset's provenance runs through both run folders
     manifest = json.loads((asset.parent / "MANIFEST.json").read_text())["wg.pt"]
     assert manifest["commands"] == ["first command", "second", "train(...)"]
     assert [row["step"] for row in manifest["history"]] == [2, 3]  # the session that trained no step logged nothing

@@ -244,11 +244,10 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
     return {**(state["last_eval"] or {}), "step": state["step"], "in_sync": in_sync}
 
 
-def export(out, target) -> dict:
-    """Export ``out/checkpoint.pt`` as a float16 asset plus ``MANIFEST.json`` next to it."""
+def export(checkpoint, target) -> dict:
+    """Export a training checkpoint as a float16 asset plus ``MANIFEST.json`` next to it."""
     from course_lib.tts.waveglow.checkpoint import _model_for
 
-    checkpoint = Path(out) / "checkpoint.pt"
     payload = load_payload(checkpoint)
     _model_for(payload, checkpoint)  # refuse a file that would not load
     elapsed = payload.get("elapsed_s", payload.get("train_seconds", 0.0))
@@ -313,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.export:
         try:
-            info = export(args.out, args.export)
+            info = export(RunFolder(args.out).checkpoint, args.export)
         except (ValueError, TypeError, OSError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
