@@ -96,5 +96,7 @@ def test_train_config_uses_the_definition():
     assert (c.aligned_correlation, c.aligned_error_ratio) == (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO)
     assert "aligned_within" not in c.to_dict()
     assert TrainConfig.from_dict({**c.to_dict(), "aligned_within": 0.9}) == c, "old checkpoints still load"
+    with pytest.raises(ValueError, match="aligned_whithin"):  # any other unknown field is refused
+        TrainConfig.from_dict({**c.to_dict(), "aligned_whithin": 0.9})
     with pytest.raises(ValueError, match="aligned_error_ratio"):
         TrainConfig(aligned_error_ratio=0)

@@ -33,7 +33,8 @@ def check_state_dict(model: nn.Module, state, path, what: str = "the model") -> 
     if not isinstance(state, dict):
         raise ValueError(f"{path} holds no weights for {what} (it may be a snapshots-only export)")
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    problems = [f"{k} is a {type(v).__name__}, not a tensor" for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    problems = [f"{k} is a {type(v).__name__}, not a tensor" for k, v in state.items()
+                if not isinstance(v, torch.Tensor)]
     got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
     problems += [f"missing {k}" for k in expected if k not in state]
     problems += [f"unexpected {k}" for k in got if k not in expected]

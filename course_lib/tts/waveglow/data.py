@@ -85,7 +85,8 @@ def ljspeech_paths(root, n_val: int = 100, limit: int | None = None) -> tuple[li
 
     paths = [item.audio_path for item in read_ljspeech_metadata(root)]
     if not 0 < n_val < len(paths):
-        raise ValueError(f"the validation size {n_val} must lie between 1 and the {len(paths) - 1} clips {root} can spare")
+        raise ValueError(f"the validation size {n_val} must lie between 1 and the {len(paths) - 1} clips "
+                         f"{root} can spare")
     return paths[:-n_val][:limit], paths[-n_val:]
 
 

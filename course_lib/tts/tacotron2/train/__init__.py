@@ -9,7 +9,7 @@ from .evaluation import evaluate, evaluate_free_running
 from .trainer import Tacotron2Task, TrainResult, train
 
 __all__ = [
-    "MelNormalizer", "TrainConfig", "TrainData", "TrainResult", "Tacotron2Task", "evaluate", "evaluate_free_running", "export_model",
-    "guide_weight", "guided_attention_loss", "guided_attention_weights", "load_course_data", "load_model",
+    "MelNormalizer", "Tacotron2Task", "TrainConfig", "TrainData", "TrainResult", "evaluate", "evaluate_free_running",
+    "export_model", "guide_weight", "guided_attention_loss", "guided_attention_weights", "load_course_data", "load_model",
     "masked_mse", "tacotron2_loss", "train",
 ]

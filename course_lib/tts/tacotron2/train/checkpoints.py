@@ -1,8 +1,8 @@
 """Tacotron 2 checkpoints: resumable training state, small exported models, and loading either.
 
 Training checkpoints (``<run>/checkpoint.pt``) hold everything needed to continue exactly where a
-run stopped: weights, optimizer and scheduler state, the torch RNG, the position in the data order,
-elapsed time, alignment snapshots. Exported models hold the weights (fp16 by default), the configs
+run stopped (:func:`course_lib.training.fit`): weights, optimizer state, the torch RNG, the position in
+the data order, elapsed time, alignment snapshots. Exported models hold the weights (fp16 by default), the configs
 and the mel normalisation — what synthesis needs — plus the snapshots for the alignment viewer.
 All files are written atomically (:func:`course_lib.checkpoint.save_checkpoint`) and read with
 ``weights_only=True``.
@@ -69,7 +69,8 @@ def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
         if n_mels != model_config.n_mel_channels:
             raise ValueError(f"{path} contradicts itself: its audio_config has n_mels={n_mels}, but its model "
                              f"predicts {model_config.n_mel_channels} mel bands. The file was edited or written by "
-                             "other code; re-export it from its training checkpoint (course_lib.tts.tacotron2.train --export)")
+                             "other code; re-export it from its training checkpoint "
+                             "(course_lib.tts.tacotron2.train --export)")
     return model.to(device).eval(), normalizer, payload
 
 

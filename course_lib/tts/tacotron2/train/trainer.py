@@ -43,7 +43,8 @@ def _check_resume(payload: dict, config: TrainConfig, path) -> None:
     check_model_config(payload["model_config"], config.model_config(), path)
     saved = TrainConfig.from_dict(payload["train_config"]).to_dict()
     wanted = config.to_dict()
-    diff = {k: (saved[k], wanted[k]) for k in wanted if k not in TrainConfig.BUDGET_FIELDS and saved.get(k) != wanted[k]}
+    diff = {k: (saved[k], wanted[k]) for k in wanted
+            if k not in TrainConfig.BUDGET_FIELDS and saved.get(k) != wanted[k]}
     if diff:
         raise ValueError(describe_differences(diff, "training run", path))
 
