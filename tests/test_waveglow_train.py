@@ -179,11 +179,13 @@ def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
     asset = tmp_path / "assets" / "wg.pt"
     T.export(tmp_path / "first" / "checkpoint.pt", asset)
     exported = load_checkpoint(asset)["model"]
-    T.train(C(preset="course", max_steps=2, **conf), tmp_path / "again", init_from=asset, command="second", progress=False)  # budget spent: 0 new steps
+    T.train(C(preset="course", max_steps=2, **conf), tmp_path / "again", init_from=asset, command="second",
+            progress=False)  # budget spent: 0 new steps
     again = load_checkpoint(tmp_path / "again" / "checkpoint.pt")
     assert again["step"] == 2 and again["config"] == SMALL.to_dict()      # the asset's config, not "course"
     assert all(torch.equal(again["model"][k], exported[k].float()) for k in exported)
-    assert T.train(C(preset=SMALL, max_steps=3, **conf), tmp_path / "again", init_from="ignored: the run resumes", progress=False)["step"] == 3
+    assert T.train(C(preset=SMALL, max_steps=3, **conf), tmp_path / "again", init_from="ignored: the run resumes",
+                   progress=False)["step"] == 3
     T.export(tmp_path / "again" / "checkpoint.pt", asset)  # the asset's provenance runs through both run folders
     manifest = json.loads((asset.parent / "MANIFEST.json").read_text())["wg.pt"]
     assert manifest["commands"] == ["first command", "second", "train(...)"]
