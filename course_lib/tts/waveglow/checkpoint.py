@@ -33,7 +33,7 @@ def load_payload(path: str | Path) -> dict:
     return payload
 
 
-def _model_for(payload: dict, path: str | Path) -> WaveGlow:
+def model_for(payload: dict, path: str | Path) -> WaveGlow:
     """A fresh WaveGlow of the checkpoint's config, after checking that its weights fit."""
     try:
         config = WaveGlowConfig.from_dict(payload["config"])
@@ -52,7 +52,7 @@ def load_waveglow(path: str | Path | None = None, *, for_inference: bool = True)
         from course_lib import settings
         path = settings.asset_path("waveglow", SHIPPED_NAME)
     payload = load_payload(path)
-    model = _model_for(payload, path)
+    model = model_for(payload, path)
     model.load_state_dict({k: v.float() for k, v in payload["model"].items()})
     return model.prepare_for_inference() if for_inference else model
 

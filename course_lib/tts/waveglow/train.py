@@ -32,7 +32,7 @@ from course_lib import checks, training
 from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.training import Budget, Every, RunFolder, TrainingDiverged, fit
 from course_lib.training import distributed as D
-from course_lib.tts.waveglow.checkpoint import load_payload
+from course_lib.tts.waveglow.checkpoint import load_payload, model_for
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.data import SegmentSampler, ljspeech_paths, load_split, rank_share
 from course_lib.tts.waveglow.excitation import PitchedSegmentSampler, excitation, pitch_track
@@ -246,10 +246,8 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
 
 def export(checkpoint, target) -> dict:
     """Export a training checkpoint as a float16 asset plus ``MANIFEST.json`` next to it."""
-    from course_lib.tts.waveglow.checkpoint import _model_for
-
     payload = load_payload(checkpoint)
-    _model_for(payload, checkpoint)  # refuse a file that would not load
+    model_for(payload, checkpoint)  # refuse a file that would not load
     elapsed = payload.get("elapsed_s", payload.get("train_seconds", 0.0))
     history = payload.get("history") or []
     small = {"model": training.cast_weights(payload["model"], torch.float16), "config": payload["config"],
