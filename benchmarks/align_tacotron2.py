@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/align_tacotron2.py [--minutes 10] [--threads 1 2] [--out runs/align] [--json out.json]
 
 For each thread count, trains ``TrainConfig(preset="course")`` from scratch on the course corpus with
-``course_lib.tts.train.train`` (the same code as ``python -m course_lib.tts.train``), then reports the
-time and step of the first evaluation that counts as **aligned** (:func:`course_lib.tts.alignment.is_aligned`:
+``course_lib.tts.tacotron2.train.train`` (the same code as ``python -m course_lib.tts.tacotron2.train``), then
+reports the time and step of the first evaluation that counts as **aligned** (:func:`course_lib.tts.alignment.is_aligned`:
 timing correlation ≥ 0.6 and lead-corrected error ≤ 0.7 × a constant-speed line's, on 16 validation
 sentences), the final scores, steps per second, and free-running synthesis of the validation
 sentences scored the same way against the time-stretched truth. The constant-speed line's scores on
@@ -28,7 +28,7 @@ GOAL_S = 300  # the course preset should align from scratch in 5 minutes on 2 th
 
 
 def run_one(threads: int, args, data) -> dict:
-    from course_lib.tts.train import TrainConfig, evaluate_free_running, load_model, train
+    from course_lib.tts.tacotron2.train import TrainConfig, evaluate_free_running, load_model, train
 
     out = Path(args.out) / f"threads{threads}"
     if out.exists():
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
-    from course_lib.tts.train import load_course_data
+    from course_lib.tts.tacotron2.train import load_course_data
 
     data = load_course_data()
     runs = [run_one(t, args, data) for t in args.threads]

@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course_lib import settings  # noqa: E402
 from course_lib.audio import AudioConfig, mel_spectrogram, mel_to_audio  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
+from course_lib.training import write_manifest  # noqa: E402
 from course_lib.tts.vocoder_eval import vocoder_metrics  # noqa: E402
-from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow, write_manifest  # noqa: E402
+from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.denoiser import Denoiser  # noqa: E402
 
 SIGMAS = (0.0, 0.3, 0.6, 1.0)

@@ -214,7 +214,7 @@ def _why_refused(err: BaseException, head: bytes = b"PK") -> str:
     if found:
         return (f"it holds a pickled Python object ({found.group(1).rstrip('.,')}), not only tensors and plain data, "
                 "and the course never runs pickled code. NVIDIA's pickled WaveGlow loads with "
-                "course_lib.tts.checkpoints.load_nvidia_waveglow")
+                "course_lib.tts.nvidia.load_nvidia_waveglow")
     if isinstance(err, pickle.UnpicklingError) and "Weights only load failed" in text:
         return ("it holds pickled Python objects, not only tensors and plain data, "
                 "and the course never runs pickled code")

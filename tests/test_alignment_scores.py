@@ -9,7 +9,7 @@ from course_lib.data import load_corpus
 from course_lib.tts.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
                                       constant_speed_attention, constant_speed_path, is_aligned, lead_corrected,
                                       mean_scores, step_targets, timing_correlation)
-from course_lib.tts.train import TrainConfig
+from course_lib.tts.tacotron2.train import TrainConfig
 
 R = 3
 
@@ -96,5 +96,7 @@ def test_train_config_uses_the_definition():
     assert (c.aligned_correlation, c.aligned_error_ratio) == (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO)
     assert "aligned_within" not in c.to_dict()
     assert TrainConfig.from_dict({**c.to_dict(), "aligned_within": 0.9}) == c, "old checkpoints still load"
+    with pytest.raises(ValueError, match="aligned_whithin"):  # any other unknown field is refused
+        TrainConfig.from_dict({**c.to_dict(), "aligned_whithin": 0.9})
     with pytest.raises(ValueError, match="aligned_error_ratio"):
         TrainConfig(aligned_error_ratio=0)

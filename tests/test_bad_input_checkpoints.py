@@ -60,17 +60,18 @@ BAD_FILES = ["missing", "folder", "empty", "junk", "truncated", "list-payload", 
 
 def _checkpoint_loaders():
     from course_lib import checkpoint
-    from course_lib.tts import checkpoints as nvidia
+    from course_lib.tts import nvidia
     from course_lib.tts import pipeline
-    from course_lib.tts.train import export_model, load_model
+    from course_lib.tts.tacotron2.train import export_model, load_model
     from course_lib.tts.waveglow import checkpoint as wg
+    from course_lib.tts.waveglow import train as wg_train
 
     return {
         "load_checkpoint": lambda p, tmp: checkpoint.load_checkpoint(p),
         "tacotron2.load_model": lambda p, tmp: load_model(p),
         "tacotron2.export_model": lambda p, tmp: export_model(p, tmp / "export"),
         "waveglow.load_waveglow": lambda p, tmp: wg.load_waveglow(p),
-        "waveglow.export_model": lambda p, tmp: wg.export_model(p, tmp / "export" / "small.pt"),
+        "waveglow.export": lambda p, tmp: wg_train.export(p, tmp / "export" / "small.pt"),
         "nvidia.load_nvidia_tacotron2": lambda p, tmp: nvidia.load_nvidia_tacotron2(p),
         "nvidia.load_nvidia_waveglow": lambda p, tmp: nvidia.load_nvidia_waveglow(p),
         "pipeline.load_tacotron2": lambda p, tmp: pipeline.load_tacotron2(p),
@@ -99,9 +100,9 @@ def test_checkpoint_loaders_refuse_bad_files(tmp_path, request, loader, kind):
 
 def _course_checkpoint_cases():
     from course_lib.checkpoint import save_checkpoint
-    from course_lib.tts.train import load_model
-    from course_lib.tts.train.checkpoints import MODEL_FORMAT
-    from course_lib.tts.waveglow.checkpoint import load_waveglow, save_atomic
+    from course_lib.tts.tacotron2.train import load_model
+    from course_lib.tts.tacotron2.train.checkpoints import MODEL_FORMAT
+    from course_lib.tts.waveglow.checkpoint import load_waveglow
     from course_lib.tts.waveglow.config import WaveGlowConfig
 
     def tacotron_wrong_shapes(tmp):
@@ -117,11 +118,11 @@ def _course_checkpoint_cases():
 
     def waveglow_wrong_shapes(tmp):
         config = WaveGlowConfig.course()
-        save_atomic(tmp / "w.pt", {"config": config.to_dict(), "model": {"upsample.weight": torch.zeros(1)}})
+        save_checkpoint(tmp / "w.pt", {"config": config.to_dict(), "model": {"upsample.weight": torch.zeros(1)}})
         return load_waveglow(tmp / "w.pt")
 
     def waveglow_unknown_config_field(tmp):
-        save_atomic(tmp / "w.pt", {"config": {**WaveGlowConfig.course().to_dict(), "n_heads": 2}, "model": {}})
+        save_checkpoint(tmp / "w.pt", {"config": {**WaveGlowConfig.course().to_dict(), "n_heads": 2}, "model": {}})
         return load_waveglow(tmp / "w.pt")
 
     # issue #17.4: files that would load and then speak wrong audio are refused at load, naming the file

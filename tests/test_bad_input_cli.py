@@ -42,10 +42,9 @@ def _evil(tmp: Path) -> None:
 
 AUTHORING = ["-m", "course_lib.authoring"]
 CORPUS = ["-m", "course_lib.data.make_corpus"]
-TRAIN = ["-m", "course_lib.tts.train"]
+TRAIN = ["-m", "course_lib.tts.tacotron2.train"]
 WAVEGLOW = ["-m", "course_lib.tts.waveglow.train"]
 SAY = ["-m", "course_lib.tts.synthesize"]
-DIST = ["-m", "course_lib.tts.distributed"]
 
 #: (id, arguments, words the error line must contain)
 ROWS = [
@@ -75,13 +74,16 @@ ROWS = [
     ("train:out-is-a-file", TRAIN + ["--out", "a_file", "--max-steps", "1"], ["a_file"]),
     ("train:corrupt-checkpoint", TRAIN + ["--out", "run", "--max-steps", "1"], ["checkpoint.pt"]),
     ("train:missing-corpus", TRAIN + ["--out", "r", "--max-steps", "1"], ["corpus"]),
-    ("waveglow:no-budget", WAVEGLOW + ["--out", "w"], ["--steps"]),
-    ("waveglow:steps-negative", WAVEGLOW + ["--out", "w", "--steps", "-1"], ["--steps"]),
-    ("waveglow:threads-0", WAVEGLOW + ["--out", "w", "--steps", "1", "--threads", "0"], ["threads"]),
-    ("waveglow:lr-zero", WAVEGLOW + ["--out", "w", "--steps", "1", "--lr", "0"], ["learning_rate", "> 0"]),
-    ("waveglow:missing-corpus", WAVEGLOW + ["--out", "w", "--steps", "1", "--corpus", "nowhere"], ["nowhere"]),
+    ("train:data-missing", TRAIN + ["--out", "r", "--data", "nowhere", "--max-steps", "1"], ["nowhere"]),
+    ("waveglow:no-budget", WAVEGLOW + ["--out", "w"], ["budget"]),
+    ("waveglow:steps-negative", WAVEGLOW + ["--out", "w", "--max-steps", "-1"], ["max_steps"]),
+    ("waveglow:batch-size-0", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--batch-size", "0"], ["batch_size"]),
+    ("waveglow:data-missing", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--data", "nowhere"], ["nowhere"]),
+    ("waveglow:threads-0", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--threads", "0"], ["threads"]),
+    ("waveglow:lr-zero", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--lr", "0"], ["learning_rate", "> 0"]),
+    ("waveglow:missing-corpus", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--corpus", "nowhere"], ["nowhere"]),
     ("waveglow:export-without-run", WAVEGLOW + ["--out", "w", "--export", "w.pt"], ["checkpoint"]),
-    ("waveglow:corrupt-checkpoint", WAVEGLOW + ["--out", "run", "--steps", "1"], ["checkpoint.pt"]),
+    ("waveglow:corrupt-checkpoint", WAVEGLOW + ["--out", "run", "--max-steps", "1"], ["checkpoint.pt"]),
     ("synthesize:nothing-to-say", SAY, ["nothing to say"]),
     ("synthesize:empty-text", SAY + ["  ", "-o", "a.wav"], ["empty"]),
     ("synthesize:text-and-file", SAY + ["hi", "--file", "notes.txt"], ["not both"]),
@@ -96,11 +98,6 @@ ROWS = [
     ("synthesize:pickled-code", SAY + ["hi", "-o", "a.wav", "--tacotron", "evil.pt", "--vocoder", "griffin-lim"],
      ["pickled"]),
     ("synthesize:unknown-vocoder", SAY + ["hi", "--vocoder", "wavenet"], ["--vocoder"]),
-    ("distributed:no-model", DIST, ["required"]),
-    ("distributed:batch-size-0", DIST + ["tacotron2", "--out", "d", "--batch-size", "0", "--device", "cpu"],
-     ["batch_size"]),
-    ("distributed:ljspeech-without-root", DIST + ["tacotron2", "--out", "d", "--data", "ljspeech",
-                                                  "--device", "cpu", "--max-steps", "1"], ["--root"]),
 ]
 
 GAPS = {

@@ -34,7 +34,7 @@ def _config_classes():
     from course_lib.nn.rnn import ConvBiLSTM, ConvBiLSTMConfig
     from course_lib.tts.duration import DurationPredictor, DurationPredictorConfig, HMMConfig
     from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
     from course_lib.tts.waveglow.model import WaveGlow
 
@@ -87,8 +87,9 @@ def test_every_config_field_refuses_junk_clearly(name):
 
 def _preset_cases():
     from course_lib.tts.tacotron2 import Tacotron2Config
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
+    from course_lib.tts.waveglow.train import WaveGlowTrainConfig
 
     return [
         case("Tacotron2Config.course:unknown-field", lambda: Tacotron2Config.course(n_heads=4), ["n_heads"]),
@@ -101,6 +102,12 @@ def _preset_cases():
         case("TrainConfig:unknown-preset", lambda: TrainConfig(preset="huge"), ["preset"]),
         case("TrainConfig:override-typo", lambda: TrainConfig(model_overrides={"n_heads": 4}), ["n_heads"]),
         case("TrainConfig:no-budget", lambda: TrainConfig(max_steps=0, minutes=0), ["budget"]),
+        case("TrainConfig.from_dict:unknown-field", lambda: TrainConfig.from_dict({"n_heads": 4}), ["n_heads"]),
+        case("WaveGlowTrainConfig:no-budget", lambda: WaveGlowTrainConfig(), ["budget"]),
+        case("WaveGlowTrainConfig:unknown-preset", lambda: WaveGlowTrainConfig(preset="huge", max_steps=1),
+             ["preset"]),
+        case("WaveGlowTrainConfig.from_dict:unknown-field",
+             lambda: WaveGlowTrainConfig.from_dict({"max_steps": 1, "steps": 4}), ["steps"]),
     ]
 
 

@@ -76,7 +76,7 @@ def test_full_disk_is_one_line_and_keeps_the_previous_file(tmp_path, monkeypatch
 
 def test_full_disk_during_training_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     """The Tacotron 2 trainer: a save that fails at step 6 leaves step 3's checkpoint loadable."""
-    from course_lib.tts.train import train
+    from course_lib.tts.tacotron2.train import train
     from tests.test_train import config, fake_data
 
     real_save = torch.save
@@ -110,15 +110,15 @@ def test_training_clis_print_one_line_on_a_full_disk(tmp_path, monkeypatch, caps
         save_checkpoint(path, {"step": 1})
 
     if cli == "tacotron2":
-        from course_lib.tts.train import __main__ as main_module
+        from course_lib.tts.tacotron2.train import __main__ as main_module
 
-        monkeypatch.setattr("course_lib.tts.train.trainer.train", train_into_full_disk)
+        monkeypatch.setattr("course_lib.tts.tacotron2.train.trainer.train", train_into_full_disk)
         status = main_module.main(["--out", str(tmp_path / "run"), "--no-progress"])
     else:
         from course_lib.tts.waveglow import train as main_module
 
         monkeypatch.setattr(main_module, "train", train_into_full_disk)
-        status = main_module.main(["--out", str(tmp_path / "run"), "--steps", "1", "--no-progress"])
+        status = main_module.main(["--out", str(tmp_path / "run"), "--max-steps", "1", "--no-progress"])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert status == 1 and len(lines) == 1 and lines[0].startswith("error: "), err

@@ -1,4 +1,4 @@
-"""Data-parallel training (course_lib.tts.distributed, the course trainer under torchrun, distributed_train):
+"""Data-parallel training (course_lib.training.distributed; both model CLIs run directly under torchrun):
 two CPU processes with Gloo train a tiny model for a few steps and must end with identical weights."""
 
 import json
@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from course_lib.tts import distributed as D
+from course_lib.training import distributed as D
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 def fake_data():
     """The same 12 random (text ids, mel) pairs on every rank (seeded)."""
-    from course_lib.tts.train.data import TrainData
+    from course_lib.tts.tacotron2.train.data import TrainData
 
     g = torch.Generator().manual_seed(0)
     pairs = []
@@ -42,7 +42,7 @@ def _worker(rank, world, port, out):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    from course_lib.tts.train import TrainConfig, train
+    from course_lib.tts.tacotron2.train import TrainConfig, train
 
     env = D.init_from_env("cpu")
     assert env.distributed and env.backend == "gloo" and env.rank == rank
@@ -84,7 +84,7 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 3] and all(line["world_size"] == 2 for line in lines)
     from course_lib.tts.tacotron2 import Tacotron2  # the weights moved away from the (seeded) initialisation
-    from course_lib.tts.train import TrainConfig
+    from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib import settings
 
     settings.seed_everything(0)
@@ -103,7 +103,7 @@ def _torchrun(module_args: list[str], tmp_path: Path, env: dict) -> dict:
 
 @pytest.mark.slow
 def test_torchrun_trains_waveglow_with_both_clis_and_resumes(tmp_path):
-    """``-m course_lib.tts.distributed waveglow`` and ``-m course_lib.tts.waveglow.train`` run the same trainer."""
+    """``torchrun -m course_lib.tts.waveglow.train`` trains data-parallel, and a second run resumes it."""
     from course_lib.checkpoint import load_checkpoint
     from course_lib.tts.waveglow.checkpoint import load_waveglow
     from course_lib.tts.waveglow.config import WaveGlowConfig
@@ -113,18 +113,19 @@ def test_torchrun_trains_waveglow_with_both_clis_and_resumes(tmp_path):
     tiny_corpus(tmp_path / "assets", n_train=4, n_val=1)
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", COURSE_ASSETS=str(tmp_path / "assets"))
     out = str(tmp_path / "wg")
-    first = _torchrun(["course_lib.tts.distributed", "waveglow", "--out", out, "--steps", "2", "--batch-size", "1"],
+    first = _torchrun(["course_lib.tts.waveglow.train", "--out", out, "--max-steps", "2", "--batch-size", "1"],
                       tmp_path, env)
     assert first["in_sync"] and first["step"] == 2 and first["world_size"] == 2 and "val_loss" in first
     payload = load_checkpoint(tmp_path / "wg" / "checkpoint.pt")
     assert payload["world_size"] == 2 and len(payload["rng"]) == 2
     assert payload["rng"][0] != payload["rng"][1]  # each rank draws its own segments
-    second = _torchrun(["course_lib.tts.waveglow.train", "--out", out, "--steps", "3", "--batch-size", "1"],
+    second = _torchrun(["course_lib.tts.waveglow.train", "--out", out, "--max-steps", "3", "--batch-size", "1"],
                        tmp_path, env)
     assert second["in_sync"] and second["step"] == 3 and second["world_size"] == 2
     payload = load_checkpoint(tmp_path / "wg" / "checkpoint.pt")
-    assert payload["step"] == 3 and len(payload["commands"]) == 2 and payload["commands"][1].startswith("torchrun")
-    log = [json.loads(line) for line in (tmp_path / "wg" / "log.jsonl").read_text().splitlines()]
+    assert payload["step"] == 3 and len(payload["commands"]) == 2
+    assert all(c.startswith("torchrun --nproc_per_node 2") for c in payload["commands"])
+    log = [json.loads(line) for line in (tmp_path / "wg" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in log] == [2, 3]  # rank 0 alone evaluated and logged
     assert not list((tmp_path / "wg").glob("*.tmp"))
     model = load_waveglow(tmp_path / "wg" / "checkpoint.pt")  # the course loader reads it
@@ -133,7 +134,7 @@ def test_torchrun_trains_waveglow_with_both_clis_and_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_the_course_tacotron_trainer_runs_under_torchrun_and_resumes_a_one_process_run(tmp_path):
-    """``-m course_lib.tts.distributed tacotron2`` and ``-m course_lib.tts.train`` run the same trainer."""
+    """``-m course_lib.tts.tacotron2.train`` alone, then under ``torchrun``, continues the same run."""
     from course_lib.checkpoint import load_checkpoint
 
     from .test_resume import tiny_corpus
@@ -141,13 +142,14 @@ def test_the_course_tacotron_trainer_runs_under_torchrun_and_resumes_a_one_proce
     tiny_corpus(tmp_path / "assets")  # 4 training utterances: with 2 processes, 2 batches of 1 per rank and epoch
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", COURSE_ASSETS=str(tmp_path / "assets"))
     run = ["--out", str(tmp_path / "t2"), "--batch-size", "1", "--eval-every", "2", "--minutes", "0", "--no-progress"]
-    alone = subprocess.run([sys.executable, "-m", "course_lib.tts.distributed", "tacotron2", *run, "--max-steps", "3",
+    alone = subprocess.run([sys.executable, "-m", "course_lib.tts.tacotron2.train", *run, "--max-steps", "3",
                             "--device", "cpu"], capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr[-2000:]
-    first = json.loads(alone.stdout.strip().splitlines()[-1])
-    assert first["in_sync"] and first["step"] == 3 and first["world_size"] == 1 and "within" in first
+    assert alone.stdout.count("step 3,") == 1
+    first = load_checkpoint(tmp_path / "t2" / "checkpoint.pt")
+    assert first["step"] == 3 and first["world_size"] == 1 and "within" in first["last_eval"]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), "-m", "course_lib.tts.train", *run, "--max-steps", "4"]
+           "--master_port", str(free_port()), "-m", "course_lib.tts.tacotron2.train", *run, "--max-steps", "4"]
     second = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
     assert second.stdout.count("step 4,") == 1  # rank 0 alone reports
@@ -197,10 +199,11 @@ def test_shards_are_disjoint_equal_and_cover_what_they_can():
 
 def test_cli_reports_bad_input_without_traceback(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "course_lib.tts.distributed", "tacotron2", "--out", str(tmp_path / "x"),
-           "--data", "ljspeech", "--max-steps", "1", "--device", "cpu"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "--root" in proc.stderr
+    for module in ("course_lib.tts.tacotron2.train", "course_lib.tts.waveglow.train"):
+        cmd = [sys.executable, "-m", module, "--out", str(tmp_path / "x"), "--data", str(tmp_path / "nowhere"),
+               "--max-steps", "1", "--device", "cpu"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr and "nowhere" in proc.stderr, module
 
 
 def fake_ljspeech(root: Path, n: int = 6) -> Path:
@@ -221,19 +224,18 @@ def fake_ljspeech(root: Path, n: int = 6) -> Path:
 
 @pytest.mark.slow
 def test_ljspeech_recipes_run_in_one_process(tmp_path, monkeypatch):
-    from course_lib.tts.distributed_train import parse_args, run
+    from course_lib.tts.tacotron2.train.__main__ import main as tacotron2_main
+    from course_lib.tts.waveglow.train import main as waveglow_main
 
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
     root = fake_ljspeech(tmp_path / "LJSpeech-1.1")
-    tiny = ["--device", "cpu", "--no-progress", "--data", "ljspeech", "--root", str(root)]
-    args = parse_args(["tacotron2", "--out", str(tmp_path / "t2"), "--max-steps", "2", "--batch-size", "2",
-                       "--val-size", "2", "--eval-every", "1", "--guided-attention", "0", *tiny])
-    assert run(args) == 0
+    tiny = ["--device", "cpu", "--no-progress", "--data", str(root), "--val-size", "2", "--batch-size", "2"]
+    assert tacotron2_main(["--out", str(tmp_path / "t2"), "--max-steps", "2", "--eval-every", "1",
+                           "--guided-attention", "0", "--minutes", "0", *tiny]) == 0
     lines = (tmp_path / "t2" / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and "val_total" in json.loads(lines[-1])
     assert (root / "mel_cache").is_dir()  # LJSpeech mels are cached on disk, not kept as a list in memory
-    args = parse_args(["waveglow", "--out", str(tmp_path / "wg"), "--steps", "1", "--batch-size", "2",
-                       "--val-size", "2", *tiny])
-    assert run(args) == 0 and (tmp_path / "wg" / "checkpoint.pt").exists()
-    assert "val_loss" in json.loads((tmp_path / "wg" / "log.jsonl").read_text())  # validated on held-out clips
+    assert waveglow_main(["--out", str(tmp_path / "wg"), "--max-steps", "1", *tiny]) == 0
+    assert (tmp_path / "wg" / "checkpoint.pt").exists()
+    assert "val_loss" in json.loads((tmp_path / "wg" / "metrics.jsonl").read_text())  # validated on held-out clips

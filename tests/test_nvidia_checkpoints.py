@@ -1,4 +1,4 @@
-"""NVIDIA checkpoint loaders: Tacotron 2 state dicts and pickled WaveGlow modules (course_lib.tts.checkpoints).
+"""NVIDIA checkpoint loaders: Tacotron 2 state dicts and pickled WaveGlow modules (course_lib.tts.nvidia).
 
 The checkpoints are written here in NVIDIA's layouts (key names from NVIDIA/tacotron2 model.py and
 layers.py; attribute layout of NVIDIA/waveglow glow.py, current and old), with random weights. The
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.text import SYMBOLS
-from course_lib.tts.checkpoints import (load_nvidia_tacotron2, load_nvidia_waveglow, nvidia_text_to_sequence,
+from course_lib.tts.nvidia import (load_nvidia_tacotron2, load_nvidia_waveglow, nvidia_text_to_sequence,
                                         tacotron2_config_from_state_dict, waveglow_config_from_state_dict)
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 from course_lib.tts.waveglow.config import WaveGlowConfig

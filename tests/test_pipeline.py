@@ -19,8 +19,8 @@ from course_lib.tts import evaluate as E
 from course_lib.tts import pipeline
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
-from course_lib.tts.train.checkpoints import MODEL_FORMAT
-from course_lib.tts.train.data import MelNormalizer
+from course_lib.tts.tacotron2.train.checkpoints import MODEL_FORMAT
+from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
 
@@ -32,7 +32,7 @@ TINY_WAVEGLOW = dict(upsample_kernel=512, n_flows=4, n_early_every=2, wn_layers=
 
 
 def write_tiny_tacotron(path, seed=0, mean_shift=-5.0, **overrides) -> tuple[Tacotron2, MelNormalizer]:
-    """A random course-preset-shaped Tacotron 2 exported like course_lib.tts.train.export_model does."""
+    """A random course-preset-shaped Tacotron 2 exported like course_lib.tts.tacotron2.train.export_model does."""
     torch.manual_seed(seed)
     config = Tacotron2Config.course(**{**TINY_TACOTRON, **overrides})
     model = Tacotron2(config).eval()

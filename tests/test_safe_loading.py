@@ -118,8 +118,9 @@ def test_the_scanner_finds_what_it_should(source, bad):
 
 def test_the_scan_covers_every_loader_module():
     scanned = {str(p.relative_to(ROOT)) for p in _python_files()}
-    for module in ("course_lib/checkpoint.py", "course_lib/data/cache.py", "course_lib/tts/checkpoints.py",
-                   "course_lib/tts/train/checkpoints.py", "course_lib/tts/waveglow/checkpoint.py"):
+    for module in ("course_lib/checkpoint.py", "course_lib/data/cache.py", "course_lib/tts/nvidia.py",
+                   "course_lib/tts/tacotron2/train/checkpoints.py", "course_lib/tts/waveglow/checkpoint.py",
+                   "course_lib/training/run.py", "course_lib/training/loop.py"):
         assert module in scanned, module
 
 
@@ -173,9 +174,9 @@ def test_the_malicious_pickles_really_run_code_when_loaded_unsafely(tmp_path, fm
 def _loaders():
     """name → function(path, tmp_path) that loads a checkpoint the way course_lib does."""
     from course_lib import checkpoint
-    from course_lib.tts import checkpoints as nvidia
+    from course_lib.tts import nvidia
     from course_lib.tts import pipeline
-    from course_lib.tts.train import TrainConfig, export_model, load_model, train
+    from course_lib.tts.tacotron2.train import TrainConfig, export_model, load_model, train
     from course_lib.tts.waveglow import checkpoint as wg_checkpoint
     from course_lib.tts.waveglow import train as wg_train
 
@@ -200,21 +201,21 @@ def _loaders():
 
     loaders = {
         "course_lib.checkpoint.load_checkpoint": lambda p, t: checkpoint.load_checkpoint(p),
-        "tts.train.load_model": lambda p, t: load_model(p),
-        "tts.train.export_model": lambda p, t: export_model(p, t / "export"),
-        "tts.train.train (resume)": resume(lambda out, t: train(TrainConfig(max_steps=1, minutes=0), out,
+        "tts.tacotron2.train.load_model": lambda p, t: load_model(p),
+        "tts.tacotron2.train.export_model": lambda p, t: export_model(p, t / "export"),
+        "tts.tacotron2.train.train (resume)": resume(lambda out, t: train(TrainConfig(max_steps=1, minutes=0), out,
                                                                 progress=False)),
         "tts.waveglow.checkpoint.load_waveglow": lambda p, t: wg_checkpoint.load_waveglow(p),
-        "tts.waveglow.checkpoint.export_model": lambda p, t: wg_checkpoint.export_model(p, t / "small.pt"),
-        "tts.waveglow.train.train (resume)": resume(lambda out, t: wg_train.train(out, steps=1, progress=False)),
-        "tts.waveglow.train.export": resume(lambda out, t: wg_train.export(out, t / "exported.pt")),
-        "tts.checkpoints.load_nvidia_tacotron2": lambda p, t: nvidia.load_nvidia_tacotron2(p),
-        "tts.checkpoints.load_nvidia_waveglow": lambda p, t: nvidia.load_nvidia_waveglow(p),
+        "tts.waveglow.train.train (resume)": resume(lambda out, t: wg_train.train(
+            wg_train.WaveGlowTrainConfig(max_steps=1), out, progress=False)),
+        "tts.waveglow.train.export": lambda p, t: wg_train.export(p, t / "exported.pt"),
+        "tts.nvidia.load_nvidia_tacotron2": lambda p, t: nvidia.load_nvidia_tacotron2(p),
+        "tts.nvidia.load_nvidia_waveglow": lambda p, t: nvidia.load_nvidia_waveglow(p),
         "tts.pipeline.load_tacotron2": lambda p, t: pipeline.load_tacotron2(p),
         "tts.pipeline.load_vocoder": lambda p, t: pipeline.load_vocoder(p),
         "data.cache.MelCache.get": mel_cache,
     }
-    # the distributed CLI (course_lib.tts.distributed_train) runs these same trainers: nothing more to load
+    # torchrun runs these same CLIs and trainers: nothing more to load
     return loaders
 
 

@@ -7,8 +7,8 @@ import pytest
 from course_lib import settings
 from course_lib.tts.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2Config
-from course_lib.tts.train import evaluate, load_course_data, load_model
-from course_lib.tts.train.checkpoints import sha256
+from course_lib.tts.tacotron2.train import evaluate, load_course_data, load_model
+from course_lib.training import sha256
 
 ASSET = settings.ASSETS / "tacotron2"
 
@@ -19,7 +19,7 @@ def manifest() -> dict:
 
 def test_manifest_matches_the_files():
     m = manifest()
-    assert m["command"].startswith("python -m course_lib.tts.train --preset course")
+    assert m["command"].startswith("python -m course_lib.tts.tacotron2.train --preset course")
     for name, digest in m["files"].items():
         assert sha256(ASSET / name) == digest, f"{name} changed since it was exported; re-export it"
     assert (ASSET / m["file"]).stat().st_size <= 10 * 2**20, "the shipped model must stay under 10 MB"
@@ -43,10 +43,10 @@ def test_shipped_model_is_the_course_preset_and_aligns():
 
 
 def test_manifests_hold_the_scores_beside_the_baseline():
-    """Written by ``python -m course_lib.tts.train.score assets/tacotron2 assets/tacotron2/no_guide
+    """Written by ``python -m course_lib.tts.tacotron2.train.score assets/tacotron2 assets/tacotron2/no_guide
     --references --write``."""
     m = manifest()["alignment"]
-    assert m["command"].startswith("python -m course_lib.tts.train.score")
+    assert m["command"].startswith("python -m course_lib.tts.tacotron2.train.score")
     assert m["teacher_forced"]["aligned"] and m["free_running"]["aligned"] and m["teacher_forced"]["sentences"] == 28
     assert is_aligned(m["teacher_forced"]) and is_aligned(m["free_running"]), "the flags agree with the definition"
     assert manifest()["aligned_at"]["step"] == next(s["step"] for s in m["snapshots"] if s["aligned"])

@@ -7,12 +7,12 @@ import torch
 
 from course_lib.audio import AudioConfig
 from course_lib.checkpoint import load_checkpoint
+from course_lib.training import TrainingDiverged
 from course_lib.tts.tacotron2 import Tacotron2Config
-from course_lib.tts.train import (MelNormalizer, TrainConfig, TrainData, TrainingDiverged, export_model,
-                                  guide_weight, guided_attention_weights, load_model, masked_mse, tacotron2_loss,
-                                  train)
-from course_lib.tts.train.__main__ import parse_args
-from course_lib.tts.train.losses import stop_targets
+from course_lib.tts.tacotron2.train import (MelNormalizer, TrainConfig, TrainData, export_model, guide_weight,
+                                            guided_attention_weights, load_model, masked_mse, tacotron2_loss, train)
+from course_lib.tts.tacotron2.train.__main__ import parse_args
+from course_lib.tts.tacotron2.train.losses import stop_targets
 
 
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
@@ -139,7 +139,7 @@ def test_resume_continues_exactly(tmp_path):
 
 def test_aligned_means_beating_the_constant_speed_line(tmp_path, monkeypatch):
     """The log marks each evaluation aligned or not by is_aligned, and aligned_at is the first that is."""
-    from course_lib.tts.train import trainer
+    from course_lib.tts.tacotron2.train import trainer
 
     real_evaluate, seen = trainer.evaluate, []
 
@@ -183,7 +183,7 @@ def test_export_and_load(tmp_path):
     train(config(), tmp_path / "run", fake_data(), progress=False)
     path = export_model(tmp_path / "run" / "checkpoint.pt", tmp_path / "asset", command="python -m test")
     manifest = json.loads((tmp_path / "asset" / "MANIFEST.json").read_text())
-    from course_lib.tts.train.checkpoints import sha256
+    from course_lib.training import sha256
 
     assert manifest["sha256"] == sha256(path) and manifest["command"] == "python -m test"
     assert manifest["step"] == 6 and manifest["dtype"] == "float16"
@@ -198,7 +198,7 @@ def test_export_and_load(tmp_path):
     damaged = load_checkpoint(path)
     damaged["model"]["decoder.gate_layer.linear_layer.weight"] = torch.zeros(2, 3)
     torch.save(damaged, tmp_path / "damaged.pt")
-    with pytest.raises(ValueError, match=r"damaged.pt: its weights do not fit .*gate_layer.linear_layer.weight: saved \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"damaged.pt does not fit a Tacotron 2 .*gate_layer.linear_layer.weight: \(2, 3\) in the file"):
         load_model(tmp_path / "damaged.pt")
     with pytest.raises(ValueError, match="not a course Tacotron 2 checkpoint"):
         torch.save({"state_dict": {}}, tmp_path / "other.pt")
@@ -207,7 +207,7 @@ def test_export_and_load(tmp_path):
 
 def test_free_running_evaluation_reports_stopping_and_length():
     from course_lib.tts.tacotron2 import Tacotron2
-    from course_lib.tts.train import evaluate_free_running
+    from course_lib.tts.tacotron2.train import evaluate_free_running
 
     model = Tacotron2(Tacotron2Config(**TINY))
     with torch.no_grad():

@@ -5,7 +5,8 @@ import json
 import torch
 
 from course_lib import settings
-from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow, sha256
+from course_lib.training import sha256
+from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 
 

@@ -10,7 +10,9 @@ from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.tts import harmonic_eval as H
 from course_lib.tts.vocoder_eval import mr_stft_distance
 from course_lib.tts.waveglow import excitation as E
+from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T
+from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
@@ -186,9 +188,9 @@ def test_warmup_then_cosine_decay():
 
 def test_silent_segments_are_redrawn():
     waves = [np.zeros(20000, np.float32), harmonic_wave(110.0, 1.0)]
-    sampler = T.SegmentSampler(waves, 2048, max_silence=0.5)
+    sampler = WD.SegmentSampler(waves, 2048, max_silence=0.5)
     _, audio = sampler.batch(8, np.random.default_rng(0), dequantize=False)
-    assert ((audio.abs() < 2 * T.LSB).float().mean(1) <= 0.5).all()
+    assert ((audio.abs() < 2 * WD.LSB).float().mean(1) <= 0.5).all()
     assert all(i == 1 for i, _ in sampler.picks)
 
 
@@ -198,17 +200,17 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     sampler = E.PitchedSegmentSampler(waves, 2048)
     mel, audio, exc = sampler.batch(2, np.random.default_rng(0))
     assert mel.shape == (2, 80, 8) and audio.shape == (2, 2048) and exc.shape == (2, 3, 2048)
-    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: waves)
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: waves)
     out = tmp_path / "run"
-    first = T.train(out, SMALL, steps=2, n_eval_utts=1, progress=False, warmup_steps=4, decay_steps=10)
+    first = T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
     assert first["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and math.isfinite(first["pesq"])
-    second = T.train(out, "course", steps=3, n_eval_utts=1, progress=False, warmup_steps=4, decay_steps=10)
+    second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
     assert second["step"] == 3 and second["lr"] == pytest.approx(SMALL.learning_rate * 3 / 4)
     cached = E.cached_pitch_tracks(waves, out / "f0_cache.pt")         # the run cached pYIN's F0
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
     assert all(torch.equal(a, b) for a, b in zip(cached, E.cached_pitch_tracks(waves, out / "f0_cache.pt")))
     assert all(torch.equal(a, b) for a, b in zip(cached, sampler.f0))
-    T.export(out, tmp_path / "wg.pt")
+    T.export(out / "checkpoint.pt", tmp_path / "wg.pt")
     model = load_waveglow(tmp_path / "wg.pt")                          # the float16 export loads back
     assert isinstance(model, SourceFilterWaveGlow) and model.weight_norm_removed
     exc = E.excitation(cached[0][None, :4], 1024, phase=0.0)

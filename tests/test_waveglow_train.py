@@ -7,8 +7,11 @@ import pytest
 import torch
 
 from course_lib.tts import vocoder_eval
+from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T
-from course_lib.tts.waveglow.checkpoint import load_waveglow, sha256
+from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
+from course_lib.training import sha256
+from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
 
@@ -29,21 +32,21 @@ def fake_waves(n=3, seconds=0.6, seed=0):
 
 def test_segments_line_up_with_mel_frames_and_are_dequantised():
     waves = fake_waves()
-    sampler = T.SegmentSampler(waves, segment_length=2048)
+    sampler = WD.SegmentSampler(waves, segment_length=2048)
     mel, audio = sampler.segment(0, 3)
     assert mel.shape == (80, 8) and audio.shape == (2048,)
     assert torch.equal(audio, torch.as_tensor(waves[0][3 * 256:3 * 256 + 2048]))
     assert torch.equal(mel, sampler.mels[0][:, 3:11])
     mel_b, audio_b = sampler.batch(4, np.random.default_rng(0))
     assert mel_b.shape == (4, 80, 8) and audio_b.shape == (4, 2048)
-    clean = T.SegmentSampler(waves, 2048).batch(4, np.random.default_rng(0), dequantize=False)[1]
+    clean = WD.SegmentSampler(waves, 2048).batch(4, np.random.default_rng(0), dequantize=False)[1]
     noise = audio_b - clean
-    assert 0 < noise.abs().max() <= 0.5 * T.LSB + 1e-9      # ±½ LSB, never more
+    assert 0 < noise.abs().max() <= 0.5 * WD.LSB + 1e-9      # ±½ LSB, never more
     assert (audio_b == 0).float().mean() < 1e-3              # no exact zeros survive
 
 
 def test_short_utterances_are_padded_with_silence():
-    sampler = T.SegmentSampler([np.zeros(3000, np.float32) + 0.1], segment_length=4096)
+    sampler = WD.SegmentSampler([np.zeros(3000, np.float32) + 0.1], segment_length=4096)
     mel, audio = sampler.segment(0, 0)
     assert audio.shape == (4096,) and float(audio[3500]) == 0.0
     assert mel.shape == (80, 16) and float(mel[0, -1]) == pytest.approx(np.log(1e-5))
@@ -52,7 +55,7 @@ def test_short_utterances_are_padded_with_silence():
 @pytest.mark.slow
 def test_train_steps_lower_the_loss_fp32_and_bf16():
     torch.manual_seed(0)
-    sampler = T.SegmentSampler(fake_waves(), 2048)
+    sampler = WD.SegmentSampler(fake_waves(), 2048)
     mel, audio = sampler.batch(2, np.random.default_rng(0))
     for bf16 in (False, True):
         model = WaveGlow(SMALL)
@@ -63,33 +66,33 @@ def test_train_steps_lower_the_loss_fp32_and_bf16():
 
 @pytest.mark.slow
 def test_a_resumed_run_can_lower_the_learning_rate(tmp_path, monkeypatch):
-    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
     out = tmp_path / "run"
-    T.train(out, SMALL, steps=2, n_eval_utts=1, progress=False)
-    T.train(out, SMALL, steps=4, n_eval_utts=1, progress=False, learning_rate=2e-4)
-    T.train(out, SMALL, steps=5, n_eval_utts=1, progress=False)     # no new rate: keeps the last one
+    T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1), out, progress=False)
+    T.train(C(preset=SMALL, max_steps=4, n_eval_utts=1, learning_rate=2e-4), out, progress=False)
+    T.train(C(preset=SMALL, max_steps=5, n_eval_utts=1), out, progress=False)     # no new rate: keeps the last one
     payload = torch.load(out / "checkpoint.pt", weights_only=True)
     assert payload["optimizer"]["param_groups"][0]["lr"] == 2e-4
     assert [row["lr"] for row in payload["history"]] == [SMALL.learning_rate, 2e-4, 2e-4]
     with pytest.raises(ValueError, match="learning_rate"):
-        T.train(out, SMALL, steps=6, learning_rate=0.0)
+        T.train(C(preset=SMALL, max_steps=6, learning_rate=0.0), out)
 
 
 @pytest.mark.slow
 def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch):
-    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
     out = tmp_path / "run"
-    first = T.train(out, SMALL, steps=3, n_eval_utts=1, progress=False, command="first")
+    first = T.train(C(preset=SMALL, max_steps=3, n_eval_utts=1), out, progress=False, command="first")
     assert first["step"] == 3 and {"val_loss", "pesq", "stoi", "lsd"} <= set(first)
     assert not list(out.glob("*.tmp"))
-    second = T.train(out, "course", steps=5, n_eval_utts=1, progress=False, command="second")
+    second = T.train(C(preset="course", max_steps=5, n_eval_utts=1), out, progress=False, command="second")
     assert second["step"] == 5                                  # resumed, and kept the saved (SMALL) config
     payload = torch.load(out / "checkpoint.pt", weights_only=True)
     assert payload["config"] == SMALL.to_dict() and payload["commands"] == ["first", "second"]
     assert len(payload["history"]) == 2
 
     target = tmp_path / "assets" / "wg.pt"
-    info = T.export(out, target)
+    info = T.export(out / "checkpoint.pt", target)
     assert info["sha256"] == sha256(target) and info["step"] == 5
     manifest = json.loads((target.parent / "MANIFEST.json").read_text())
     assert manifest["wg.pt"]["commands"] == ["first", "second"]
@@ -98,13 +101,12 @@ def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch)
     assert model.infer(torch.zeros(1, 80, 4) - 5).shape == (1, 1024)
 
     with pytest.raises(ValueError, match="budget"):
-        T.train(out)
+        T.train(C(), out)
 
 
 def test_cli_requires_a_budget(capsys):
-    with pytest.raises(SystemExit):
-        T.main(["--out", "x"])
-    assert "--minutes" in capsys.readouterr().err
+    assert T.main(["--out", "x"]) == 1
+    assert "give a budget" in capsys.readouterr().err
 
 
 def test_vocoder_metrics_rank_clean_above_noisy():
@@ -132,16 +134,16 @@ def test_resume_continues_the_segment_stream_and_old_checkpoints_still_resume(tm
     when the checkpoint holds the stream's state; a checkpoint without it (older format) resumes too."""
     from course_lib.checkpoint import load_checkpoint, save_checkpoint
 
-    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
-    kw = dict(n_eval_utts=1, progress=False, save_minutes=1000)
-    T.train(tmp_path / "straight", SMALL, steps=4, **kw)
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    conf = dict(n_eval_utts=1, save_minutes=1000)
+    T.train(C(preset=SMALL, max_steps=4, **conf), tmp_path / "straight", progress=False)
     for name in ("resumed", "old"):
-        T.train(tmp_path / name, SMALL, steps=2, **kw)
+        T.train(C(preset=SMALL, max_steps=2, **conf), tmp_path / name, progress=False)
         if name == "old":
             payload = load_checkpoint(tmp_path / name / "checkpoint.pt")
             del payload["rng"], payload["world_size"]
             save_checkpoint(tmp_path / name / "checkpoint.pt", payload)
-        assert T.train(tmp_path / name, SMALL, steps=4, **kw)["step"] == 4
+        assert T.train(C(preset=SMALL, max_steps=4, **conf), tmp_path / name, progress=False)["step"] == 4
     straight, resumed, old = (load_checkpoint(tmp_path / n / "checkpoint.pt") for n in ("straight", "resumed", "old"))
     assert straight["world_size"] == 1 and len(straight["rng"]) == 1
     assert all(torch.equal(straight["model"][k], resumed["model"][k]) for k in straight["model"])
@@ -150,7 +152,8 @@ def test_resume_continues_the_segment_stream_and_old_checkpoints_still_resume(tm
 
 
 def test_a_checkpoint_that_does_not_fit_is_refused_with_its_mismatches(tmp_path):
-    from course_lib.tts.waveglow.checkpoint import check_state_dict, save_atomic
+    from course_lib.checkpoint import save_checkpoint
+    from course_lib.training import check_state_dict
 
     model = WaveGlow(SMALL)
     state = model.state_dict()
@@ -158,32 +161,34 @@ def test_a_checkpoint_that_does_not_fit_is_refused_with_its_mismatches(tmp_path)
     del state["WN.0.end.bias"]
     state["extra"] = torch.zeros(1)
     with pytest.raises(ValueError) as info:
-        check_state_dict(model, state, "x.pt")
+        check_state_dict(model, state, "x.pt", "the WaveGlow")
     for word in ("x.pt", "upsample.weight", "missing WN.0.end.bias", "unexpected extra", "3 tensor"):
         assert word in str(info.value)
-    save_atomic(tmp_path / "run" / "checkpoint.pt", {"model": model.state_dict(), "config": SMALL.to_dict()})
+    save_checkpoint(tmp_path / "run" / "checkpoint.pt", {"model": model.state_dict(), "config": SMALL.to_dict()})
     with pytest.raises(ValueError, match="optimiser"):  # an exported model has no optimiser state to resume
-        T.train(tmp_path / "run", steps=1, progress=False)
+        T.train(C(max_steps=1), tmp_path / "run", progress=False)
 
 
 def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
     """--init-from: continue training the shipped (float16, optimiser-free) asset in a new run folder."""
     from course_lib.checkpoint import load_checkpoint
 
-    monkeypatch.setattr(T, "_load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
-    kw = dict(n_eval_utts=1, progress=False, save_minutes=1000)
-    T.train(tmp_path / "first", SMALL, steps=2, command="first command", **kw)
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    conf = dict(n_eval_utts=1, save_minutes=1000)
+    T.train(C(preset=SMALL, max_steps=2, **conf), tmp_path / "first", command="first command", progress=False)
     asset = tmp_path / "assets" / "wg.pt"
-    T.export(tmp_path / "first", asset)
+    T.export(tmp_path / "first" / "checkpoint.pt", asset)
     exported = load_checkpoint(asset)["model"]
-    T.train(tmp_path / "again", "course", steps=2, init_from=asset, command="second", **kw)  # budget spent: 0 new steps
+    T.train(C(preset="course", max_steps=2, **conf), tmp_path / "again", init_from=asset, command="second",
+            progress=False)  # budget spent: 0 new steps
     again = load_checkpoint(tmp_path / "again" / "checkpoint.pt")
     assert again["step"] == 2 and again["config"] == SMALL.to_dict()      # the asset's config, not "course"
     assert all(torch.equal(again["model"][k], exported[k].float()) for k in exported)
-    assert T.train(tmp_path / "again", SMALL, steps=3, init_from="ignored: the run resumes", **kw)["step"] == 3
-    T.export(tmp_path / "again", asset)  # the asset's provenance runs through both run folders
+    assert T.train(C(preset=SMALL, max_steps=3, **conf), tmp_path / "again", init_from="ignored: the run resumes",
+                   progress=False)["step"] == 3
+    T.export(tmp_path / "again" / "checkpoint.pt", asset)  # the asset's provenance runs through both run folders
     manifest = json.loads((asset.parent / "MANIFEST.json").read_text())["wg.pt"]
     assert manifest["commands"] == ["first command", "second", "train(...)"]
-    assert [row["step"] for row in manifest["history"]] == [2, 2, 3]
+    assert [row["step"] for row in manifest["history"]] == [2, 3]  # the session that trained no step logged nothing
     changed = load_checkpoint(tmp_path / "again" / "checkpoint.pt")["model"]
     assert not all(torch.equal(changed[k], exported[k].float()) for k in exported)

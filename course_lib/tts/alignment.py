@@ -38,7 +38,7 @@ Timing scores (the line gets nothing for free):
 
 :func:`is_aligned` combines the two timing scores into the course's definition of "aligned":
 ``timing_correlation >= 0.6`` and ``error_ratio <= 0.7``. Measured on the 28 validation sentences
-(teacher forced, r = 3; ``python -m course_lib.tts.train.score assets/tacotron2 --references``
+(teacher forced, r = 3; ``python -m course_lib.tts.tacotron2.train.score assets/tacotron2 --references``
 recomputes them and stores them in ``assets/tacotron2/MANIFEST.json``):
 
     attention                                          correlation  ratio      within ±3

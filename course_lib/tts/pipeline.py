@@ -10,7 +10,7 @@
    :func:`course_lib.tts.tacotron2.synthesize`) and the mels are concatenated, because attention
    trained on single sentences drifts, skips or repeats on longer input;
 3. the course Tacotron 2 is trained on *per-channel normalised* mels
-   (:class:`course_lib.tts.train.MelNormalizer`), so its output is un-normalised back to natural-log
+   (:class:`course_lib.tts.tacotron2.train.MelNormalizer`), so its output is un-normalised back to natural-log
    mels here — the exact representation WaveGlow and Griffin-Lim were given (one
    :class:`~course_lib.audio.AudioConfig` for all three; a mismatch is refused);
 4. WaveGlow turns the mel into audio by running its flow backwards from noise z ~ N(0, σ²)
@@ -39,7 +39,7 @@ from course_lib import settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.tts.tacotron2 import Tacotron2
 from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
-from course_lib.tts.train.data import MelNormalizer
+from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
@@ -118,7 +118,7 @@ def load_tacotron2(source=None, device="cpu") -> AcousticModel:
         return AcousticModel.wrap(source.to(device))
     if source is None:
         source = _default_path(TACOTRON2_ASSET, "Tacotron 2", "train and export one with "
-                               "`python -m course_lib.tts.train --out runs/tacotron2 --export assets/tacotron2`")
+                               "`python -m course_lib.tts.tacotron2.train --out runs/tacotron2 --export assets/tacotron2`")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"tacotron must be None, a checkpoint path, a Tacotron2 or an AcousticModel, "
                         f"got {type(source).__name__}")
@@ -133,8 +133,8 @@ def load_tacotron2(source=None, device="cpu") -> AcousticModel:
 
 def _load_tacotron2_file(path: Path, device: torch.device) -> AcousticModel:
     from course_lib.checkpoint import load_checkpoint
-    from course_lib.tts.checkpoints import load_nvidia_tacotron2
-    from course_lib.tts.train.checkpoints import audio_config_of, load_model
+    from course_lib.tts.nvidia import load_nvidia_tacotron2
+    from course_lib.tts.tacotron2.train.checkpoints import audio_config_of, load_model
 
     payload = load_checkpoint(path)
     if "format" in payload:  # load_model refuses missing mel stats and an audio_config that contradicts the model
@@ -210,7 +210,7 @@ def load_vocoder(source=None, device="cpu", precision: str = "auto") -> WaveGlow
 
 def _load_waveglow_file(path: Path) -> WaveGlow:
     from course_lib.checkpoint import load_checkpoint
-    from course_lib.tts.checkpoints import load_nvidia_waveglow
+    from course_lib.tts.nvidia import load_nvidia_waveglow
     from course_lib.tts.waveglow.checkpoint import load_waveglow
 
     try:

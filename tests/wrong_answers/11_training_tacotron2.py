@@ -72,7 +72,7 @@ W = guided_attention_weights([max_text] * B, [max_steps] * B, max_text, max_step
 return (alignments * W).sum() / n_steps.sum()
 """,
         "calls course_lib's guided_attention_loss (forbidden)": """
-from course_lib.tts.train import guided_attention_loss
+from course_lib.tts.tacotron2.train import guided_attention_loss
 return guided_attention_loss(alignments, text_lengths, n_steps, g)
 """,
     },

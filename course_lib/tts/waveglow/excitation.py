@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from course_lib.tts.waveglow.train import SegmentSampler
+from course_lib.tts.waveglow.data import SegmentSampler
 
 #: the F0 range the excitation accepts (Hz); pYIN searches inside PYIN_RANGE
 F0_RANGE = (40.0, 800.0)

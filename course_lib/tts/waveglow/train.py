@@ -1,100 +1,47 @@
-"""Train WaveGlow on the course corpus by maximum likelihood (chapter 14).
+"""Train WaveGlow on the course corpus by maximum likelihood (chapter 14) — the same training core as
+chapter 11 (:func:`course_lib.training.fit`), a new model: this module supplies its config, loss
+(:func:`~course_lib.tts.waveglow.model.waveglow_loss`), data (:mod:`course_lib.tts.waveglow.data`)
+and evaluation.
 
     python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60        # resumes if possible
     python -m course_lib.tts.waveglow.train --out runs/wg-exc --preset course-excitation --minutes 60 \
         --warmup-steps 200 --decay-steps 3000      # per-flow conditioning + pYIN excitation (docs/VOCODER_LAB.md)
     python -m course_lib.tts.waveglow.train --out runs/waveglow --export assets/waveglow/waveglow_course.pt
-    torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --steps 50 --device cpu
+    torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --max-steps 50
 
-Random segments of ground-truth audio with their mel frames; ±0.5 LSB of uniform noise
-(dequantisation) is added to the audio, because a quarter of the corpus samples are exact digital
-zeros and a density on a discrete set of values can grow without bound. Checkpoints are written
-atomically and carry the optimiser, step, history and the random state of the segment stream, so a
-killed run resumes exactly where it stopped. Under ``torchrun`` the same loop trains data-parallel
-(docs/SCALING.md §4); with one process every distributed step is a no-op.
+Checkpoints carry the optimiser, step, history and the random state of the segment stream, so a
+killed run resumes exactly where it stopped. ``--minutes`` is this invocation's budget.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import math
 import shlex
 import sys
-import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch import nn
 
-from course_lib import checks
-from course_lib.checkpoint import append_line
+from course_lib import checks, training
 from course_lib.optim.schedules import warmup_cosine_lr
-from course_lib.tts import distributed as D
-from course_lib.tts.waveglow.checkpoint import check_state_dict, export_model, load_payload, save_atomic, write_manifest
+from course_lib.training import Budget, Every, RunFolder, TrainingDiverged, fit
+from course_lib.training import distributed as D
+from course_lib.tts.waveglow.checkpoint import load_payload, model_for
 from course_lib.tts.waveglow.config import WaveGlowConfig
+from course_lib.tts.waveglow.data import SegmentSampler, ljspeech_paths, load_split, rank_share
+from course_lib.tts.waveglow.excitation import PitchedSegmentSampler, excitation, pitch_track
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 from course_lib.tts.waveglow.source_filter import build_waveglow
 
-LSB = 1.0 / 32768  # one step of 16-bit audio in [-1, 1]
 PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
            "course-per-flow": WaveGlowConfig.course_per_flow,
            "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
-
-
-class SegmentSampler:
-    """Random (mel, audio) training segments cut at frame boundaries from whole utterances."""
-
-    def __init__(self, waves: list[np.ndarray], segment_length: int, audio_config=None,
-                 max_silence: float | None = None):
-        from course_lib.audio import AudioConfig, mel_spectrogram
-
-        self.audio_config = audio_config or AudioConfig()
-        if not waves:
-            raise ValueError("need at least one waveform to sample training segments from")
-        self.hop = self.audio_config.hop_length
-        self.segment_length = segment_length
-        self.n_frames = math.ceil(segment_length / self.hop)
-        self.silence = math.log(self.audio_config.clip_val)
-        self.waves = [torch.as_tensor(np.asarray(w, dtype=np.float32)) for w in waves]
-        self.mels = [mel_spectrogram(w, self.audio_config) for w in self.waves]  # each [n_mels, frames]
-        lengths = np.array([len(w) for w in self.waves], dtype=np.float64)
-        self.weights = lengths / lengths.sum()  # longer utterances are sampled more often
-        # redraw a segment whose share of digital silence (|x| < 2 LSB) exceeds this (None: keep all)
-        self.max_silence = None if max_silence is None else checks.probability(max_silence, "max_silence")
-        self.picks: list[tuple[int, int]] = []  # (utterance, start frame) of the last batch
-
-    def segment(self, index: int, start_frame: int) -> tuple[torch.Tensor, torch.Tensor]:
-        wave, mel = self.waves[index], self.mels[index]
-        start = start_frame * self.hop
-        audio = wave[start:start + self.segment_length]
-        audio = torch.nn.functional.pad(audio, (0, self.segment_length - len(audio)))
-        frames = mel[:, start_frame:start_frame + self.n_frames]
-        frames = torch.nn.functional.pad(frames, (0, self.n_frames - frames.shape[1]), value=self.silence)
-        return frames, audio
-
-    def batch(self, batch_size: int, rng: np.random.Generator, dequantize: bool = True):
-        """``(mel [batch, n_mels, frames], audio [batch, segment_length])``."""
-        mels, audios, self.picks = [], [], []
-        for index in rng.choice(len(self.waves), size=batch_size, p=self.weights):
-            last = max(0, self.mels[index].shape[1] - self.n_frames)
-            pick = int(index), int(rng.integers(0, last + 1))
-            mel, audio = self.segment(*pick)
-            for _ in range(20 if self.max_silence is not None else 0):
-                if float((audio.abs() < 2 * LSB).float().mean()) <= self.max_silence:
-                    break
-                index = int(rng.choice(len(self.waves), p=self.weights))
-                pick = index, int(rng.integers(0, max(0, self.mels[index].shape[1] - self.n_frames) + 1))
-                mel, audio = self.segment(*pick)
-            self.picks.append(pick)
-            mels.append(mel)
-            audios.append(audio)
-        audio = torch.stack(audios)
-        if dequantize:
-            audio = audio + (torch.from_numpy(rng.random(audio.shape, dtype=np.float32)) - 0.5) * LSB
-        return torch.stack(mels), audio
 
 
 def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, sigma: float,
@@ -104,29 +51,67 @@ def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, si
     ``bf16=True`` runs the convolutions in bfloat16 autocast (about 2x faster on CPUs with
     AVX-512 BF16); the loss, log-determinants and weights stay float32.
     """
-    precision = torch.autocast(mel.device.type, dtype=torch.bfloat16, enabled=bf16)
-    return _step(model, optimizer, mel, audio, sigma, precision)
-
-
-def _step(model: nn.Module, optimizer, mel, audio, sigma: float, precision, scaler=None,
-          env: D.DistEnv | None = None, extra: tuple = ()) -> float:
-    """:func:`train_step` inside an autocast context ``precision``; ``scaler`` for float16 on CUDA."""
     model.train()
-    with precision:
-        z, log_s, log_det = model(mel, audio, *extra)  # extra: the excitation, if the model takes one; a DDP-wrapped model all-reduces the gradients in backward()
+    with torch.autocast(mel.device.type, dtype=torch.bfloat16, enabled=bf16):
+        z, log_s, log_det = model(mel, audio)
     loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det], sigma)
-    if D.any_rank(not torch.isfinite(loss), env or D.DistEnv()):  # all ranks stop, or the others wait forever
-        raise FloatingPointError("WaveGlow loss became NaN/inf; lower the learning rate or check the data "
-                                 "(the last checkpoint is kept)")
     optimizer.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        optimizer.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+    loss.backward()
+    optimizer.step()
     return loss.item()
+
+
+@dataclass(frozen=True)
+class WaveGlowTrainConfig:
+    """How to train a WaveGlow; budgets and cadences: 0 = none. ``None``: the preset's (or, for
+    ``learning_rate``, what a resumed run last used)."""
+
+    preset: str | WaveGlowConfig = "course"  # a name in PRESETS, or a config
+    max_steps: int = 0  # total steps of the run
+    minutes: float = 0.0  # wall-clock budget of this invocation
+    seed: int = 0
+    threads: int = 1
+    batch_size: int | None = None  # per process
+    learning_rate: float | None = None  # Adam's step size from now on
+    warmup_steps: int = 0  # linear warm-up, then ...
+    decay_steps: int = 0  # ... a cosine to a tenth of the rate at this total step (0: constant)
+    max_silence: float | None = None  # redraw segments with more digital silence than this share
+    bf16: bool = False  # bfloat16 autocast on the CPU
+    eval_minutes: float = 10.0
+    eval_every: int = 0  # steps
+    save_minutes: float = 5.0
+    checkpoint_every: int = 0  # steps
+    n_eval_utts: int = 3  # validation utterances vocoded at each evaluation
+
+    def __post_init__(self):
+        if not isinstance(self.preset, WaveGlowConfig) and self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)} or a WaveGlowConfig, got {self.preset!r}")
+        for name in ("max_steps", "warmup_steps", "decay_steps", "seed", "eval_every", "checkpoint_every"):
+            checks.integer(getattr(self, name), name, 0)
+        for name in ("threads", "n_eval_utts") + (("batch_size",) if self.batch_size is not None else ()):
+            checks.integer(getattr(self, name), name, 1)
+        for name in ("minutes", "eval_minutes", "save_minutes"):
+            checks.real(getattr(self, name), name, 0.0)
+        if self.learning_rate is not None:
+            checks.real(self.learning_rate, "learning_rate", 0.0, low_open=True)
+        if self.max_silence is not None:
+            checks.probability(self.max_silence, "max_silence")
+        checks.flag(self.bf16, "bf16")
+        if self.max_steps == 0 and self.minutes == 0:
+            raise ValueError("give a budget: max_steps > 0 or minutes > 0")
+
+    def model_config(self) -> WaveGlowConfig:
+        return self.preset if isinstance(self.preset, WaveGlowConfig) else PRESETS[self.preset]()
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "WaveGlowTrainConfig":
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown WaveGlowTrainConfig fields {sorted(unknown)}")
+        return cls(**data)
 
 
 @torch.no_grad()
@@ -144,8 +129,6 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
         mel = mel_spectrogram(wave, audio_config or AudioConfig())[None].to(device)
         extra = {}
         if model.config.excitation:  # the pitch clock from pYIN on the reference, phase 0
-            from course_lib.tts.waveglow.excitation import excitation, pitch_track
-
             extra["excitation"] = excitation(pitch_track(wave)[None], mel.shape[2] * model.config.hop_length,
                                              phase=0.0).to(device)
         out = model.infer(mel, sigma=0.6, generator=torch.Generator(device).manual_seed(0), **extra)[0]
@@ -155,276 +138,203 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
     return result
 
 
-def _load_split(split: str, limit: int | None = None, root=None) -> list[np.ndarray]:
-    from course_lib.data.corpus import load_corpus
+class WaveGlowTask:
+    """Random segments from this rank's utterances, :func:`waveglow_loss`, held-out loss and vocoded scores."""
 
-    utterances = load_corpus(split, root=root)
-    if limit is not None:
-        utterances = utterances[:limit]
-    return [u.load_audio() for u in utterances]
+    def __init__(self, config: WaveGlowTrainConfig, cfg: WaveGlowConfig, sampler, rng, env, history, commands,
+                 val=None):
+        self.config, self.cfg, self.sampler, self.rng, self.env = config, cfg, sampler, rng, env
+        self.history, self.commands, self.val = history, commands, val  # val: (fixed batch, waves), rank 0
+
+    def next_batch(self, state):
+        return self.sampler.batch(self.config.batch_size or self.cfg.batch_size, self.rng)
+
+    def forward(self, model, batch):
+        return model(*batch)  # (mel, audio[, excitation]); DDP all-reduces the gradients in backward()
+
+    def loss(self, output, batch, state):
+        z, log_s, log_det = output
+        return {"total": waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det],
+                                       self.cfg.sigma)}
+
+    def evaluate(self, model, state):
+        return evaluate(model, *self.val, self.cfg.sigma)
+
+    def logged(self, row):
+        self.history.append(row)
+
+    def checkpoint_state(self, state):
+        states = [self.rng.bit_generator.state]
+        if self.env.distributed:  # every rank's stream, in rank order (a collective)
+            states = [None] * self.env.world_size
+            dist.all_gather_object(states, self.rng.bit_generator.state)
+        return {"config": self.cfg.to_dict(), "history": self.history, "commands": self.commands, "rng": states}
 
 
-# ---------------------------------------------------------------------------- several processes (torchrun)
-def _rng_states(rng: np.random.Generator, env: D.DistEnv) -> list[dict]:
-    """Every rank's segment-stream state, in rank order (a collective with several processes)."""
-    if not env.distributed:
-        return [rng.bit_generator.state]
-    states = [None] * env.world_size
-    dist.all_gather_object(states, rng.bit_generator.state)
-    return states
+def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_waves: list | None = None,
+          corpus=None, init_from=None, command: str | None = None, progress: bool = True,
+          env: D.DistEnv | None = None, amp: str = "auto") -> dict:
+    """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``config``'s budget is spent → the last
+    log line with ``step`` and ``in_sync``. A resumed run keeps its saved model config.
 
-
-def _my_waves(waves, env: D.DistEnv, seed: int) -> list:
-    """This rank's utterances (a DistributedSampler share; all of them for one process), read if paths."""
-    mine = range(len(waves))
-    if env.distributed:
-        mine = list(D.distributed_sampler(range(len(waves)), env, shuffle=True, seed=seed, drop_last=True))
-    if any(isinstance(waves[i], (str, Path)) for i in mine):
-        from course_lib.audio import load_audio
-
-        return [load_audio(waves[i]) if isinstance(waves[i], (str, Path)) else waves[i] for i in mine]
-    return [waves[i] for i in mine]
-
-
-def train(out: str | Path, preset: str | WaveGlowConfig = "course", minutes: float | None = None, steps: int | None = None,
-          seed: int = 0, eval_minutes: float = 10.0, save_minutes: float = 5.0, n_eval_utts: int = 3,
-          command: str | None = None, progress: bool = True, bf16: bool = False,
-          corpus: str | Path | None = None, *, env: D.DistEnv | None = None, amp: str = "auto",
-          waves: list | None = None, val_waves: list | None = None, batch_size: int | None = None,
-          init_from: str | Path | None = None, learning_rate: float | None = None,
-          warmup_steps: int = 0, decay_steps: int = 0, max_silence: float | None = None) -> dict:
-    """Train (or resume) a WaveGlow in ``out/checkpoint.pt`` until ``minutes`` of this run or ``steps`` in all.
-
-    ``preset`` is "course", "paper" or a :class:`WaveGlowConfig`; a resumed run keeps its saved config.
-    ``waves``/``val_waves``: waveforms or audio paths (default: the corpus's train/val splits);
-    ``batch_size``: per process (default: the config's). ``bf16``: bfloat16 autocast on the CPU.
+    ``waves``/``val_waves``: waveforms or audio paths (default: the course corpus at ``corpus``).
     ``init_from``: a new run (no checkpoint in ``out``) starts from these weights — e.g. the shipped
     float16 asset — with a fresh optimiser, counting steps on from the asset's and keeping its
-    commands and history (the provenance the manifest shows).
-    ``learning_rate``: Adam's step size from now on (default: the config's, or what a resumed run
-    last used); a lower one for the last part of a run settles the weights (the log records it).
-    ``warmup_steps``/``decay_steps``: linear warm-up, then a cosine to a tenth of that rate at total step
-    ``decay_steps`` (course_lib.optim.schedules.warmup_cosine_lr; 0/0: constant). ``max_silence``:
-    redraw segments with more than this share of digital silence.
-
-    Under ``torchrun`` pass ``env=course_lib.tts.distributed.init_from_env()`` (the CLI does): the model
-    is wrapped in DistributedDataParallel, each rank samples from its share of the utterances with its
-    own stream seeded by ``(seed, rank, step)``, ``amp`` autocast runs on CUDA, the ranks decide the time
-    budget and checkpoint times together, and rank 0 alone evaluates, logs and saves. One process
-    (``env=None``): none of that happens, and the stream is restored from the checkpoint (exact resume).
+    commands and history (the provenance the manifest shows). ``env``: where this process sits under
+    ``torchrun`` (:func:`course_lib.training.distributed.init_from_env`): each rank samples from its
+    share of the utterances with its own stream seeded by ``(seed, rank, step)``.
     """
-    from tqdm.auto import tqdm
-
     env = env or D.DistEnv()
-    if learning_rate is not None:
-        checks.real(learning_rate, "learning_rate", 0.0, low_open=True)
-    if minutes is None and steps is None:
-        raise ValueError("give a budget: minutes=... (wall time of this run) and/or steps=... (total)")
-    out = Path(out)
-    ckpt_path = out / "checkpoint.pt"
-    if ckpt_path.exists():
-        payload = load_payload(ckpt_path)
-        cfg = WaveGlowConfig.from_dict(payload["config"])
-    elif init_from is not None:
-        payload, start_from = None, load_payload(init_from)
-        cfg = WaveGlowConfig.from_dict(start_from["config"])
-    elif isinstance(preset, WaveGlowConfig):
-        payload, cfg = None, preset
-    else:
-        payload = None
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {sorted(PRESETS)} or a WaveGlowConfig, got {preset!r}")
-        cfg = PRESETS[preset]()
-    torch.manual_seed(seed)
-    model = build_waveglow(cfg).to(env.device)  # on the device before the optimiser state is loaded
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
-    step, seconds, history, commands = 0, 0.0, [], []
+    run = RunFolder(out)
+    torch.set_num_threads(config.threads)
+    payload = load_payload(run.checkpoint) if run.checkpoint.exists() else None
+    start_from = load_payload(init_from) if payload is None and init_from is not None else None
     if payload is not None:
         if not {"optimizer", "step"} <= set(payload):
-            raise ValueError(f"{ckpt_path} holds WaveGlow weights but no optimiser state or step, so training "
+            raise ValueError(f"{run.checkpoint} holds WaveGlow weights but no optimiser state or step, so training "
                              "cannot resume from it; use another --out folder")
-        check_state_dict(model, payload["model"], ckpt_path)
-        model.load_state_dict(payload["model"])
-        optimizer.load_state_dict(payload["optimizer"])
-        step, seconds = payload["step"], payload.get("train_seconds", 0.0)
-        history, commands = list(payload.get("history", [])), list(payload.get("commands", []))
-    elif init_from is not None:
-        check_state_dict(model, start_from["model"], init_from)
+        payload.setdefault("elapsed_s", payload.get("train_seconds", 0.0))  # checkpoints written before the core
+    source = payload or start_from
+    cfg = WaveGlowConfig.from_dict(source["config"]) if source is not None else config.model_config()
+    torch.manual_seed(config.seed)
+    model = build_waveglow(cfg).to(env.device)  # on the device before the optimiser state is loaded
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    if source is not None:
+        training.check_state_dict(model, source["model"], run.checkpoint if payload else init_from,
+                                  "the WaveGlow its config describes")
+    state = training.resume(payload, model, optimizer, env)
+    history, commands = list((source or {}).get("history", [])), list((source or {}).get("commands", []))
+    if start_from is not None:
         model.load_state_dict({k: v.float() for k, v in start_from["model"].items()})
-        step, seconds = int(start_from.get("step", 0)), float(start_from.get("train_seconds", 0.0))
-        history, commands = list(start_from.get("history", [])), list(start_from.get("commands", []))
-    if learning_rate is not None:
+        state["step"] = int(start_from.get("step", 0))
+        state["elapsed_s"] = float(start_from.get("elapsed_s", start_from.get("train_seconds", 0.0)))
+    if config.learning_rate is not None:
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate
-    base_lr = optimizer.param_groups[0]["lr"] if learning_rate is None and payload is not None and not (
-        warmup_steps or decay_steps) else (learning_rate or cfg.learning_rate)
+            group["lr"] = config.learning_rate
+    lr_at = None
+    if config.warmup_steps or config.decay_steps:
+        base_lr = config.learning_rate or cfg.learning_rate
+        lr_at = partial(warmup_cosine_lr, base_lr, warmup=config.warmup_steps, decay=config.decay_steps)
     commands.append(command or "train(...)")
 
     Sampler = SegmentSampler
     if cfg.excitation:  # pYIN once per utterance, cached in the run folder
-        from functools import partial
-
-        from course_lib.tts.waveglow.excitation import PitchedSegmentSampler
-        out.mkdir(parents=True, exist_ok=True)
-        Sampler = partial(PitchedSegmentSampler, f0_cache=out / "f0_cache.pt")
-    sampler = Sampler(_my_waves(waves if waves is not None else _load_split("train", root=corpus), env, seed),
-                      cfg.segment_length, max_silence=max_silence)
+        run.dir.mkdir(parents=True, exist_ok=True)
+        Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt")
+    waves = waves if waves is not None else load_split("train", root=corpus)
+    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=config.max_silence)
+    val = None
     if env.is_main:  # only rank 0 evaluates
-        val_waves = _my_waves(val_waves if val_waves is not None else _load_split("val", root=corpus), D.DistEnv(), 0)
-        val_batch = Sampler(val_waves, cfg.segment_length).batch(8, np.random.default_rng(1234))
-        eval_waves = val_waves[:n_eval_utts]
+        val_waves = rank_share(val_waves if val_waves is not None else load_split("val", root=corpus), D.DistEnv(), 0)
+        val = (Sampler(val_waves, cfg.segment_length).batch(8, np.random.default_rng(1234)),
+               val_waves[:config.n_eval_utts])
     # a fresh run, or one whose checkpoint has no stream: seeded by the step (one process: as before)
-    rng = np.random.default_rng([seed, env.rank, step] if env.distributed else seed + step)
-    saved = payload.get("rng") if payload is not None else None
+    rng = np.random.default_rng([config.seed, env.rank, state["step"]] if env.distributed else
+                                config.seed + state["step"])
+    saved = (payload or {}).get("rng")
     if isinstance(saved, list) and len(saved) == env.world_size:
         rng.bit_generator.state = saved[env.rank]  # exact resume: continue the interrupted run's stream
-    ddp = D.wrap_model(model, env)
-    scaler = D.grad_scaler(env, amp)
-    batch = batch_size or cfg.batch_size
-
-    def save():
-        states = _rng_states(rng, env)  # every rank takes part; rank 0 writes
-        D.save_on_main(lambda: save_atomic(ckpt_path, {
-            "model": {k: v.cpu() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
-            "config": cfg.to_dict(), "step": step, "train_seconds": seconds, "history": history,
-            "commands": commands, "rng": states, "world_size": env.world_size}), env)
-
-    def log(row):
-        history.append(row)
-        append_line(out / "log.jsonl", json.dumps(row))
-
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    last_save = last_eval = start
-    bar = tqdm(total=steps, initial=step, disable=not (progress and env.is_main),
-               desc="WaveGlow" + (f" ×{env.world_size}" if env.distributed else ""), unit="step")
-    losses = []
-    while True:
-        now = time.monotonic()
-        if D.any_rank(minutes is not None and now - start >= minutes * 60, env) or (steps is not None and step >= steps):
-            break
-        mel, audio, *extra = (t.to(env.device) for t in sampler.batch(batch, rng))
-        if warmup_steps or decay_steps:
-            for group in optimizer.param_groups:
-                group["lr"] = warmup_cosine_lr(base_lr, step, warmup_steps, decay_steps)
-        precision = D.autocast(env, amp) if env.device.type == "cuda" else \
-            torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
-        t0 = time.monotonic()
-        losses.append(_step(ddp, optimizer, mel, audio, cfg.sigma, precision, scaler, env, tuple(extra)))
-        seconds += time.monotonic() - t0
-        step += 1
-        bar.update(1)
-        if step % 25 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
-        if env.is_main and now - last_eval >= eval_minutes * 60:
-            row = {"step": step, "train_seconds": round(seconds, 1), "train_loss": float(np.mean(losses[-100:])),
-                   "lr": optimizer.param_groups[0]["lr"], **evaluate(model, val_batch, eval_waves, cfg.sigma)}
-            log(row)
-            bar.write(json.dumps(row))
-            last_eval = time.monotonic()
-        if D.any_rank(time.monotonic() - last_save >= save_minutes * 60, env):
-            save()
-            last_save = time.monotonic()
-    bar.close()
-    row = {"step": step, "train_seconds": round(seconds, 1),
-           "train_loss": float(np.mean(losses[-100:])) if losses else float("nan"), "lr": optimizer.param_groups[0]["lr"]}
-    if env.distributed:
-        row["world_size"] = env.world_size
-    if env.is_main:
-        row.update(evaluate(model, val_batch, eval_waves, cfg.sigma))
-        log(row)
-    save()
-    return {**row, "in_sync": D.weights_in_sync(ddp, env)}
+    task = WaveGlowTask(config, cfg, sampler, rng, env, history, commands, val)
+    state, in_sync = fit(task, model, optimizer, run, state,
+                         budget=Budget(config.max_steps, config.minutes, per_session=True),
+                         eval_every=Every(config.eval_every, config.eval_minutes),
+                         save_every=Every(config.checkpoint_every, config.save_minutes), env=env,
+                         resumed=payload is not None, amp=amp, cpu_bf16=config.bf16, lr_at=lr_at,
+                         progress=progress, desc="WaveGlow")
+    return {**(state["last_eval"] or {}), "step": state["step"], "in_sync": in_sync}
 
 
-def export(out: str | Path, target: str | Path) -> dict:
-    """Export ``out/checkpoint.pt`` as a float16 asset plus ``MANIFEST.json`` next to it."""
-    payload = load_payload(Path(out) / "checkpoint.pt")
+def export(checkpoint, target) -> dict:
+    """Export a training checkpoint as a float16 asset plus ``MANIFEST.json`` next to it."""
+    payload = load_payload(checkpoint)
+    model_for(payload, checkpoint)  # refuse a file that would not load
+    elapsed = payload.get("elapsed_s", payload.get("train_seconds", 0.0))
     history = payload.get("history") or []
-    info = export_model(Path(out) / "checkpoint.pt", target,
-                        {"commands": payload.get("commands", []), "last_validation": history[-1] if history else {},
-                         "history": history})
-    target = Path(target)
-    manifest_path = target.parent / "MANIFEST.json"
+    small = {"model": training.cast_weights(payload["model"], torch.float16), "config": payload["config"],
+             "step": payload.get("step", 0), "elapsed_s": elapsed,  # and its provenance, for --init-from
+             "commands": payload.get("commands", []), "history": history}
+    info = {**training.export(target, small), "step": small["step"], "train_minutes": round(elapsed / 60, 1),
+            "config": payload["config"], "commands": small["commands"],
+            "last_validation": history[-1] if history else {}, "history": history}
+    manifest_path = Path(target).parent / "MANIFEST.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     manifest["description"] = ("Course WaveGlow (Prenger et al. 2018, WaveGlowConfig.course()) trained "
                                "on the course corpus by course_lib.tts.waveglow.train; float16 weights.")
     manifest[info["file"]] = info
-    write_manifest(manifest_path, manifest)
+    training.write_manifest(manifest_path, manifest)
     return info
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.tts.waveglow.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True, help="run folder (checkpoint.pt, log.jsonl); resumes if present")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="course",
-                        help="course-per-flow: conditioning per flow from frame-rate mels; course-excitation: plus "
-                             "a pYIN source excitation (source_filter.py)")
-    parser.add_argument("--minutes", type=float, default=None, help="wall-clock budget of this run")
-    parser.add_argument("--steps", type=int, default=None, help="stop at this total step count")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 leaves the laptop usable)")
-    parser.add_argument("--eval-minutes", type=float, default=10.0)
-    parser.add_argument("--save-minutes", type=float, default=5.0)
-    parser.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast for the convolutions (~2x faster)")
-    parser.add_argument("--corpus", default=None, help="corpus folder (default: assets/corpus)")
-    parser.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: cuda when available")
-    parser.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto",
-                        help="CUDA mixed precision (auto: bfloat16 where supported)")
-    parser.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
-    parser.add_argument("--lr", type=float, default=None,
-                        help="Adam learning rate from now on (default: the preset's, or what a resumed run used)")
-    parser.add_argument("--warmup-steps", type=int, default=0, help="linear learning-rate warm-up over these steps")
-    parser.add_argument("--decay-steps", type=int, default=0,
-                        help="cosine decay to a tenth of --lr (or the preset's) at this total step (0: none)")
-    parser.add_argument("--max-silence", type=float, default=None,
-                        help="redraw training segments with more than this share of digital silence (e.g. 0.5)")
-    parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--init-from", default=None, metavar="PATH",
-                        help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
-    parser.add_argument("--export", default=None, metavar="PATH",
-                        help="do not train: export out/checkpoint.pt (float16) to PATH and update MANIFEST.json")
-    return parser
+    d = WaveGlowTrainConfig(max_steps=1)
+    p = argparse.ArgumentParser(prog="python -m course_lib.tts.waveglow.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.jsonl); resumed if present")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="course",
+                   help="course-per-flow: conditioning per flow from frame-rate mels; course-excitation: plus "
+                        "a pYIN source excitation (source_filter.py)")
+    p.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget of this run (0 = none)")
+    p.add_argument("--max-steps", type=int, default=0, help="total step budget (0 = none)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads (1 leaves the laptop usable)")
+    p.add_argument("--eval-minutes", type=float, default=d.eval_minutes)
+    p.add_argument("--save-minutes", type=float, default=d.save_minutes)
+    p.add_argument("--bf16", action="store_true", help="CPU: bfloat16 autocast for the convolutions (~2x faster)")
+    p.add_argument("--corpus", default=None, help="course corpus folder (default: assets/corpus)")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="an LJSpeech-layout folder (metadata.csv, wavs/) instead of the course corpus")
+    p.add_argument("--val-size", type=int, default=100, help="with --data: clips held out for validation")
+    p.add_argument("--max-utterances", type=int, default=None, help="train on the first N utterances only")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: one GPU per process (GPU LOCAL_RANK under torchrun)")
+    p.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto",
+                   help="mixed precision on CUDA (auto: bfloat16 where supported)")
+    p.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="Adam learning rate from now on (default: the preset's, or what a resumed run used)")
+    p.add_argument("--warmup-steps", type=int, default=0, help="linear learning-rate warm-up over these steps")
+    p.add_argument("--decay-steps", type=int, default=0,
+                   help="cosine decay to a tenth of --lr (or the preset's) at this total step (0: none)")
+    p.add_argument("--max-silence", type=float, default=None,
+                   help="redraw training segments with more than this share of digital silence (e.g. 0.5)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--init-from", default=None, metavar="PATH",
+                   help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
+    p.add_argument("--export", default=None, metavar="PATH",
+                   help="do not train: export out/checkpoint.pt (float16) to PATH and update MANIFEST.json")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """The CLI; under ``torchrun --nproc_per_node N`` it trains data-parallel (rank 0 prints and saves)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
+    args = _parser().parse_args(argv)
     if args.export:
         try:
-            info = export(args.out, args.export)
+            info = export(RunFolder(args.out).checkpoint, args.export)
         except (ValueError, TypeError, OSError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
         print(json.dumps({k: v for k, v in info.items() if k != "history"}, indent=2))
         return 0
-    if args.minutes is None and args.steps is None:
-        parser.error("give --minutes and/or --steps")
-    for name, value in (("--steps", args.steps), ("--batch-size", args.batch_size)):
-        if value is not None and value < 1:
-            parser.error(f"{name} must be >= 1, got {value}")
-    for name, value in (("--warmup-steps", args.warmup_steps), ("--decay-steps", args.decay_steps)):
-        if value < 0:
-            parser.error(f"{name} must be >= 0, got {value}")
-    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
-        parser.error(f"--minutes must be a positive number, got {args.minutes}")
-    torch.set_num_threads(args.threads)
     command = "python -m course_lib.tts.waveglow.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     env = None
     try:
+        config = WaveGlowTrainConfig(
+            preset=args.preset, max_steps=args.max_steps, minutes=args.minutes, seed=args.seed, threads=args.threads,
+            batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=args.warmup_steps,
+            decay_steps=args.decay_steps, max_silence=args.max_silence, bf16=args.bf16,
+            eval_minutes=args.eval_minutes, save_minutes=args.save_minutes)
         env = D.init_from_env(args.device)
         if env.distributed:
             command = f"torchrun --nproc_per_node {env.world_size} " + command
-        row = train(args.out, args.preset, args.minutes, args.steps, args.seed, args.eval_minutes,
-                    args.save_minutes, command=command, bf16=args.bf16, corpus=args.corpus,
-                    progress=not args.no_progress, env=env, amp=args.amp, batch_size=args.batch_size,
-                    init_from=args.init_from, learning_rate=args.lr, warmup_steps=args.warmup_steps,
-                    decay_steps=args.decay_steps, max_silence=args.max_silence)
-    except (ValueError, TypeError, OSError, FloatingPointError, RuntimeError) as err:
+        waves = val_waves = None
+        if args.data is not None:
+            waves, val_waves = ljspeech_paths(args.data, args.val_size, args.max_utterances)
+        elif args.max_utterances is not None:
+            waves = load_split("train", args.max_utterances, root=args.corpus)
+        row = train(config, args.out, waves=waves, val_waves=val_waves, corpus=args.corpus, init_from=args.init_from,
+                    command=command, progress=not args.no_progress, env=env, amp=args.amp)
+    except (ValueError, TypeError, OSError, TrainingDiverged, RuntimeError) as err:
         where = f" (rank {env.rank})" if env is not None and env.distributed else ""
         print(f"error{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
         return 1
@@ -432,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         if env is not None:
             D.cleanup(env)
     if env.is_main:
-        print(json.dumps(row))
+        print(json.dumps({k: v for k, v in row.items() if not isinstance(v, list)}))
     return 0 if row["in_sync"] else 1
 
 

@@ -97,8 +97,16 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """The config a checkpoint saved; fields of :data:`RETIRED_FIELDS` are dropped, any other unknown
+        field is refused (as the model configs do)."""
         known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known - set(cls.RETIRED_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}; known: {sorted(known)}")
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    #: fields that earlier versions wrote and that no longer mean anything (the shipped assets hold them)
+    RETIRED_FIELDS = ("aligned_within",)
 
     #: fields that may change between runs of one training without changing what is learned
     BUDGET_FIELDS = ("max_steps", "minutes", "threads", "eval_every", "checkpoint_every", "aligned_correlation",

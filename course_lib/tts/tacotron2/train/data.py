@@ -7,8 +7,11 @@ attention aligns later. Synthesis must undo it before the vocoder: :meth:`MelNor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from course_lib.audio import AudioConfig
@@ -94,3 +97,48 @@ def load_course_data(audio_config: AudioConfig = AudioConfig(), normalize: bool 
     val = [val_set[i] for i in range(len(val_set))]
     normalizer = MelNormalizer.fit([m for _, m in train]) if normalize else None
     return TrainData(train, val, val_set.utterances, audio_config, normalizer)
+
+
+class _LazyPairs(Sequence):
+    """``(text_ids, mel)`` pairs read from a dataset on demand (LJSpeech does not fit in memory as a list)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.dataset[self.indices[i]]
+
+
+@dataclass
+class LazyTrainData(TrainData):
+    """:class:`TrainData` over a dataset read on demand; batches bucketed by ``frame_lengths`` (file headers)."""
+
+    frame_lengths: list = field(default_factory=list)
+
+    def batches(self, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+        sampler = BucketBatchSampler(self.frame_lengths, batch_size, shuffle=True, seed=seed)
+        sampler.set_epoch(epoch)
+        return sampler.batches()
+
+
+def load_ljspeech_data(root, normalize: bool = True, n_val: int = 100, cache=None, seed: int = 0) -> LazyTrainData:
+    """An LJSpeech-layout folder (:mod:`course_lib.data.ljspeech`): the last ``n_val`` clips for validation,
+    mels cached on disk (``cache``, default ``<root>/mel_cache``), per-channel statistics from 500 clips."""
+    from course_lib.data.ljspeech import LJSpeechDataset
+
+    dataset = LJSpeechDataset(root, cache=cache or Path(root) / "mel_cache")
+    if not 0 < n_val < len(dataset):
+        raise ValueError(f"{root} holds {len(dataset)} clips; the validation size {n_val} must lie between 1 and "
+                         f"{len(dataset) - 1}")
+    train_idx, val_idx = range(len(dataset) - n_val), range(len(dataset) - n_val, len(dataset))
+    lengths = dataset.frame_lengths()
+    normalizer = None
+    if normalize:
+        rng = np.random.default_rng(seed)
+        sample = rng.choice(len(train_idx), size=min(500, len(train_idx)), replace=False)
+        normalizer = MelNormalizer.fit([dataset[int(i)][1] for i in sample])
+    return LazyTrainData(_LazyPairs(dataset, train_idx), _LazyPairs(dataset, val_idx), None, dataset.config,
+                         normalizer, frame_lengths=[lengths[i] for i in train_idx])

@@ -1,4 +1,4 @@
-"""``python -m course_lib.tts.train.score assets/tacotron2 [--write]``: score an exported Tacotron 2
+"""``python -m course_lib.tts.tacotron2.train.score assets/tacotron2 [--write]``: score an exported Tacotron 2
 against the ground truth *and* the constant-speed baseline, and (with ``--write``) store the scores
 in its ``MANIFEST.json`` under ``"alignment"``.
 
@@ -153,7 +153,7 @@ def write_manifest(folder, section: dict, command: str) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_lib.tts.train.score", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m course_lib.tts.tacotron2.train.score", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folders", nargs="+", help="exported model folders (holding MANIFEST.json)")
     p.add_argument("--references", action="store_true", help="also score the reference attentions (first folder)")
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     from .data import load_course_data
 
     data = load_course_data()
-    command = "python -m course_lib.tts.train.score " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m course_lib.tts.tacotron2.train.score " + " ".join(argv if argv is not None else sys.argv[1:])
     missing = [f for f in args.folders if not (Path(f) / "MANIFEST.json").is_file()]
     if missing:
         print(f"error: {', '.join(missing)} hold(s) no MANIFEST.json; give folders written by --export", file=sys.stderr)

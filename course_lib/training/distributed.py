@@ -4,17 +4,8 @@ Each process holds a full copy of the model, trains on its own share of the batc
 backward pass :class:`~torch.nn.parallel.DistributedDataParallel` averages the gradients over all
 processes (an all-reduce), so every copy takes the same optimiser step and the weights stay equal.
 The global batch is ``world_size × per-process batch``. Backends: NCCL between GPUs, Gloo on CPUs.
-
-    torchrun --nproc_per_node 8 -m course_lib.tts.distributed tacotron2 --preset paper --data ljspeech \\
-        --root data/LJSpeech-1.1 --out runs/tacotron2_paper --batch-size 8 --max-steps 150000
-    torchrun --nproc_per_node 2 -m course_lib.tts.distributed waveglow --out runs/wg --steps 50   # CPU, Gloo
-
-Helpers (usable from any training loop): :func:`init_from_env`, :func:`wrap_model`, :func:`unwrap`,
-:func:`distributed_sampler`, :func:`shard_batches`, :func:`autocast`, :func:`any_rank`,
-:func:`weights_in_sync`, :func:`save_on_main`, :func:`barrier`, :func:`cleanup`. The Tacotron 2 loop
-is the course trainer itself, :func:`course_lib.tts.train.train` (so ``torchrun ... -m
-course_lib.tts.train`` works too); the command line and the LJSpeech data live in
-:mod:`course_lib.tts.distributed_train`. See docs/SCALING.md.
+:func:`course_lib.training.fit` calls these helpers; with one process each is a no-op. Run any model's
+CLI under ``torchrun --nproc_per_node N -m course_lib.tts.tacotron2.train ...`` (docs/SCALING.md).
 """
 
 from __future__ import annotations
@@ -22,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import sys
 from dataclasses import dataclass
 
 import torch
@@ -30,7 +20,7 @@ import torch.distributed as dist
 from torch import nn
 
 __all__ = ["DistEnv", "init_from_env", "wrap_model", "unwrap", "distributed_sampler", "shard_batches", "autocast",
-           "grad_scaler", "any_rank", "weights_in_sync", "save_on_main", "barrier", "cleanup", "main"]
+           "grad_scaler", "any_rank", "weights_in_sync", "save_on_main", "barrier", "cleanup"]
 
 
 @dataclass(frozen=True)
@@ -129,12 +119,14 @@ def shard_batches(batches: list, env: DistEnv) -> list:
     return batches[env.rank::env.world_size][:per_rank]
 
 
-def autocast(env: DistEnv, mode: str = "auto"):
+def autocast(env: DistEnv, mode: str = "auto", cpu_bf16: bool = False):
     """Mixed precision on CUDA: "auto"/"bf16" → bfloat16 where supported, "fp16" → float16 (use
-    :func:`grad_scaler`), "off" → float32. On the CPU always float32 (a no-op context)."""
+    :func:`grad_scaler`), "off" → float32. On the CPU float32, or bfloat16 with ``cpu_bf16``."""
     if mode not in ("auto", "bf16", "fp16", "off"):
         raise ValueError(f"amp must be auto, bf16, fp16 or off, got {mode!r}")
-    if env.device.type != "cuda" or mode == "off":
+    if env.device.type != "cuda":
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_bf16)
+    if mode == "off":
         return contextlib.nullcontext()
     bf16 = mode == "bf16" or (mode == "auto" and torch.cuda.is_bf16_supported())
     return torch.autocast("cuda", dtype=torch.bfloat16 if bf16 else torch.float16)
@@ -188,19 +180,3 @@ def cleanup(env: DistEnv) -> None:
     if env.distributed and dist.is_initialized():
         dist.destroy_process_group()
 
-
-def main(argv=None) -> int:
-    """``python -m course_lib.tts.distributed {tacotron2,waveglow} ...`` (under ``torchrun`` for several processes)."""
-    from course_lib.tts.distributed_train import parse_args, run
-
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        rank = os.environ.get("RANK", "0")
-        print(f"error (rank {rank}): {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,10 @@
-"""``python -m course_lib.tts.train --preset course --out runs/x --minutes 10``
+"""``python -m course_lib.tts.tacotron2.train --preset course --out runs/x --minutes 10``
 
-Trains a Tacotron 2 on the course corpus; running the same command again resumes from
-``<out>/checkpoint.pt``. ``--export DIR`` writes a small model + MANIFEST.json when done.
-Under ``torchrun --nproc_per_node N -m course_lib.tts.train ...`` the N processes train data-parallel
-(global batch N × --batch-size; rank 0 logs, saves and exports; see docs/SCALING.md).
+Trains a Tacotron 2 on the course corpus (or an LJSpeech folder: ``--data DIR``); running the same
+command again resumes from ``<out>/checkpoint.pt``. ``--export DIR`` writes a small model +
+MANIFEST.json when done. Under ``torchrun --nproc_per_node N -m course_lib.tts.tacotron2.train ...``
+the N processes train data-parallel (global batch N × --batch-size; rank 0 logs, saves and exports;
+see docs/SCALING.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .config import TrainConfig
 
 def parse_args(argv=None) -> argparse.Namespace:
     d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m course_lib.tts.train", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m course_lib.tts.tacotron2.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", choices=["course", "paper"], default="course")
     p.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.jsonl); resumed if present")
@@ -26,11 +27,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--frames-per-step", type=int, default=None, help="reduction factor r (default: the preset's)")
+    p.add_argument("--decay-start", type=int, default=d.decay_start, help="step where exponential lr decay begins")
+    p.add_argument("--decay-rate", type=float, default=d.decay_rate, help="lr factor per --decay-steps after that")
+    p.add_argument("--decay-steps", type=int, default=d.decay_steps)
     p.add_argument("--guided-attention", type=float, default=d.guided_attention, help="initial weight, 0 = off")
     p.add_argument("--guide-fade-steps", type=int, default=d.guide_fade_steps)
     p.add_argument("--no-normalize", action="store_true", help="train on raw log-mels (no per-channel stats)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="an LJSpeech-layout folder (metadata.csv, wavs/); default: the course corpus")
+    p.add_argument("--val-size", type=int, default=100, help="with --data: clips held out for validation")
     p.add_argument("--eval-every", type=int, default=d.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
     p.add_argument("--export", default=None, help="after training, export the model + MANIFEST.json here")
@@ -48,22 +55,27 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     overrides = {} if args.frames_per_step is None else {"n_frames_per_step": args.frames_per_step}
-    from course_lib.tts import distributed as D
+    from course_lib.training import TrainingDiverged
+    from course_lib.training import distributed as D
 
-    from .trainer import TrainingDiverged, train
+    from .data import load_ljspeech_data
+    from .trainer import train
 
     env = None
     try:
         config = TrainConfig(preset=args.preset, model_overrides=overrides, batch_size=args.batch_size,
                              learning_rate=args.lr, guided_attention=args.guided_attention,
-                             guide_fade_steps=args.guide_fade_steps, normalize_mels=not args.no_normalize,
-                             seed=args.seed, threads=args.threads, max_steps=args.max_steps, minutes=args.minutes,
+                             guide_fade_steps=args.guide_fade_steps, decay_start=args.decay_start,
+                             decay_rate=args.decay_rate, decay_steps=args.decay_steps,
+                             normalize_mels=not args.no_normalize, seed=args.seed, threads=args.threads, max_steps=args.max_steps, minutes=args.minutes,
                              eval_every=args.eval_every, checkpoint_every=args.checkpoint_every)
         env = D.init_from_env(args.device)
         # train() reads the run folder and checkpoint before the corpus: a wrong --out fails in a second
-        result = train(config, args.out, progress=not args.no_progress, env=env, amp=args.amp)
+        data = None if args.data is None else load_ljspeech_data(args.data, config.normalize_mels, args.val_size,
+                                                                 seed=args.seed)
+        result = train(config, args.out, data, progress=not args.no_progress, env=env, amp=args.amp)
         if env.is_main:
-            _report(result, config, args, argv)
+            _report(result, config, args, argv, data)
     except (ValueError, OSError, TrainingDiverged) as err:
         print(f"error{_rank(env)}: {err}", file=sys.stderr)
         return 1
@@ -85,7 +97,7 @@ def _rank(env) -> str:
     return f" (rank {env.rank})" if env is not None and env.distributed else ""
 
 
-def _report(result, config: TrainConfig, args, argv) -> None:
+def _report(result, config: TrainConfig, args, argv, data) -> None:
     """Print the run's summary; with ``--export``, score free running and write the small model."""
     from .checkpoints import export_model, load_model
     from .data import load_course_data
@@ -98,8 +110,8 @@ def _report(result, config: TrainConfig, args, argv) -> None:
               f"lead-corrected error {ev['error_ratio']:.2f}× the line's, {ev['within']:.1%} of decoder steps "
               f"within ±3 characters (line: {ev['baseline_within']:.1%}); aligned at {result.aligned_at}")
     if args.export:
-        command = "python -m course_lib.tts.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-        data = load_course_data(normalize=config.normalize_mels)
+        command = "python -m course_lib.tts.tacotron2.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+        data = data or load_course_data(normalize=config.normalize_mels)
         model, _, _ = load_model(result.checkpoint)
         free = evaluate_free_running(model, data, n=len(data.val))
         print(f"free running on {len(data.val)} val sentences: stopped {free['stopped']:.0%}, "

@@ -1,8 +1,8 @@
 """Tacotron 2 checkpoints: resumable training state, small exported models, and loading either.
 
 Training checkpoints (``<run>/checkpoint.pt``) hold everything needed to continue exactly where a
-run stopped: weights, optimizer and scheduler state, the torch RNG, the position in the data order,
-elapsed time, alignment snapshots. Exported models hold the weights (fp16 by default), the configs
+run stopped (:func:`course_lib.training.fit`): weights, optimizer state, the torch RNG, the position in
+the data order, elapsed time, alignment snapshots. Exported models hold the weights (fp16 by default), the configs
 and the mel normalisation — what synthesis needs — plus the snapshots for the alignment viewer.
 All files are written atomically (:func:`course_lib.checkpoint.save_checkpoint`) and read with
 ``weights_only=True``.
@@ -10,15 +10,15 @@ All files are written atomically (:func:`course_lib.checkpoint.save_checkpoint`)
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from course_lib.audio import AudioConfig
-from course_lib.checkpoint import load_checkpoint, save_checkpoint, write_text_atomic
+from course_lib.checkpoint import load_checkpoint, write_text_atomic
+from course_lib.training import cast_weights, check_state_dict, export, sha256, write_manifest
+from course_lib.training.run import LOG
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 
 from .data import MelNormalizer
@@ -47,14 +47,6 @@ def check_model_config(saved: dict, requested: Tacotron2Config | None, path) -> 
     return config
 
 
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
     """Load a training checkpoint or an exported model → ``(model, normalizer, payload)``.
 
@@ -68,18 +60,8 @@ def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
                          ".load_state_dict(torch.load(p, weights_only=True)['state_dict'])")
     model_config = check_model_config(payload["model_config"], config, path)
     model = Tacotron2(model_config)
-    saved = payload.get("model")
-    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
-        raise ValueError(f"{path} holds no Tacotron 2 weights (it may be a snapshots-only export)")
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    problems = [f"missing {k}" for k in expected if k not in saved]
-    problems += [f"unexpected {k}" for k in saved if k not in expected]
-    problems += [f"{k}: saved {tuple(saved[k].shape)}, model {shape}" for k, shape in expected.items()
-                 if k in saved and tuple(saved[k].shape) != shape]
-    if problems:
-        raise ValueError(f"{path}: its weights do not fit a Tacotron 2 of its own config "
-                         f"({len(problems)} problem(s), e.g. {'; '.join(problems[:3])}); the file is damaged "
-                         "or was written by other code")
+    check_state_dict(model, payload.get("model"), path, "a Tacotron 2 of its own config")
+    saved = payload["model"]
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved.items()})
     normalizer = _normalizer_of(payload, model_config.n_mel_channels, path)
     if "audio_config" in payload:
@@ -87,7 +69,8 @@ def load_model(path, config: Tacotron2Config | None = None, device="cpu"):
         if n_mels != model_config.n_mel_channels:
             raise ValueError(f"{path} contradicts itself: its audio_config has n_mels={n_mels}, but its model "
                              f"predicts {model_config.n_mel_channels} mel bands. The file was edited or written by "
-                             "other code; re-export it from its training checkpoint (course_lib.tts.train --export)")
+                             "other code; re-export it from its training checkpoint "
+                             "(course_lib.tts.tacotron2.train --export)")
     return model.to(device).eval(), normalizer, payload
 
 
@@ -118,13 +101,13 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
     ``metrics.jsonl`` and ``dest/MANIFEST.json``. ``weights=False`` keeps only snapshots and metrics."""
     payload = load_checkpoint(checkpoint)
     if payload.get("format") != TRAIN_FORMAT:
-        raise ValueError(f"{checkpoint} is not a training checkpoint of course_lib.tts.train")
+        raise ValueError(f"{checkpoint} is not a training checkpoint of course_lib.tts.tacotron2.train")
     snaps = payload.get("snapshots", {})
     steps = list(snaps.get("steps", []))
     if len(steps) > max_snapshots:  # keep the first, the last and evenly spaced ones between
         keep = sorted({round(i * (len(steps) - 1) / (max_snapshots - 1)) for i in range(max_snapshots)})
         snaps = {**snaps, "steps": [steps[i] for i in keep], "alignments": [snaps["alignments"][i] for i in keep]}
-    model = {k: v.to(dtype) if v.is_floating_point() else v for k, v in payload["model"].items()} if weights else {}
+    model = cast_weights(payload["model"], dtype) if weights else {}
     out = {
         "format": MODEL_FORMAT, "model_config": payload["model_config"], "train_config": payload["train_config"],
         "audio_config": payload["audio_config"], "mel_stats": payload["mel_stats"], "model": model,
@@ -132,17 +115,17 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
         "aligned_at": payload.get("aligned_at"), "last_eval": payload.get("last_eval"),
     }
     dest = Path(dest)
-    path = save_checkpoint(dest / name, out)
-    files = {name: sha256(path)}
-    log = Path(checkpoint).parent / "metrics.jsonl"
+    info = export(dest / name, out)
+    files = {name: info["sha256"]}
+    log = Path(checkpoint).parent / LOG
     if log.exists():
-        write_text_atomic(dest / "metrics.jsonl", log.read_text())
-        files["metrics.jsonl"] = sha256(dest / "metrics.jsonl")
+        write_text_atomic(dest / LOG, log.read_text())
+        files[LOG] = sha256(dest / LOG)
     manifest = {
         "name": "course Tacotron 2",
         "description": "Tacotron 2 (course preset) trained from scratch on the course corpus by the command below.",
         "command": command,
-        "file": name, "sha256": files[name], "files": files, "bytes": path.stat().st_size,
+        "file": name, "sha256": files[name], "files": files, "bytes": info["bytes"],
         "dtype": str(dtype).replace("torch.", "") if weights else None,
         "parameters": int(sum(v.numel() for k, v in model.items() if "running" not in k and "num_batches" not in k)),
         "model_config": payload["model_config"], "train_config": payload["train_config"],
@@ -151,8 +134,8 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
         "metrics": {**(payload.get("last_eval") or {}), **(extra_metrics or {})},
         "torch_version": torch.__version__,
     }
-    write_text_atomic(dest / "MANIFEST.json", json.dumps(manifest, indent=1) + "\n")
-    return path
+    write_manifest(dest / "MANIFEST.json", manifest)
+    return dest / name
 
 
 def audio_config_of(payload: dict, path=None) -> AudioConfig:
