@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .checks import as_real_array, as_torch_wave, positive_int
+from course_lib.checks import as_real_array, as_torch_wave, integer
 from .config import AudioConfig
 from .stft import magnitude, single_threaded, stft
 
@@ -48,7 +48,7 @@ def mel_filterbank(sample_rate: int = 22050, n_fft: int = 1024, n_mels: int = 80
     ``sample_rate / 2``); each triangle is scaled by ``2 / (c[i+2] - c[i])`` so all bands have equal area.
     """
     for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("n_mels", n_mels)):
-        positive_int(value, name)
+        integer(value, name)
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
         raise ValueError(f"need 0 ≤ fmin < fmax ≤ sample_rate / 2, got fmin={fmin}, fmax={fmax}, "

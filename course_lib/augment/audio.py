@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.audio.checks import as_numpy_wave
+from course_lib.checks import as_numpy_wave
 
 __all__ = [
     "snr_db", "add_noise", "time_shift", "time_stretch", "pitch_shift", "speed_perturb",

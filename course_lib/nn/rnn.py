@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks import integer, probability
+from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
     "RNNCell", "LSTMCell", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
@@ -33,16 +33,35 @@ __all__ = [
 ]
 
 
+def _check_sizes(self, input_size, hidden_size) -> None:
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_step(self, x, state=None) -> None:
+    if x.dim() != 2 or x.shape[1] != self.input_size:
+        raise ValueError(f"{type(self).__name__} expects x of shape [batch, {self.input_size}], "
+                         f"got {tuple(x.shape)}")
+
+
+def _check_sequence(self, x, lengths=None, state=None) -> None:
+    _check_features(x, self.cell.input_size)
+
+
+def _check_features(x, size: int) -> None:
+    if x.dim() != 3 or x.shape[2] != size:
+        raise ValueError(f"x must be [batch, time, {size}], got {tuple(x.shape)}")
+
+
 class _Cell(nn.Module):
     """Shared parameters of the three cells: ``gates`` stacked blocks of ``hidden_size`` rows."""
 
     gates = 1
 
+    @checked_by(_check_sizes)
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
         rows = self.gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))   # [gates·H, I]
@@ -56,19 +75,14 @@ class _Cell(nn.Module):
     def initial_state(self, batch: int, like: torch.Tensor):
         return like.new_zeros(batch, self.hidden_size)
 
-    def _check(self, x: torch.Tensor) -> None:
-        if x.dim() != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects x of shape [batch, {self.input_size}], "
-                             f"got {tuple(x.shape)}")
-
 
 class RNNCell(_Cell):
     """Elman cell: h' = tanh(W_ih x + b_ih + W_hh h + b_hh). State: h [batch, hidden]."""
 
     gates = 1
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        self._check(x)
         return torch.tanh(x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh)
 
 
@@ -80,8 +94,8 @@ class LSTMCell(_Cell):
     def initial_state(self, batch: int, like: torch.Tensor):
         return like.new_zeros(batch, self.hidden_size), like.new_zeros(batch, self.hidden_size)
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
-        self._check(x)
         h, c = state
         pre = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # [B, 4H]
         i, f, g, o = pre.chunk(4, dim=1)
@@ -95,8 +109,8 @@ class GRUCell(_Cell):
 
     gates = 3
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        self._check(x)
         xr, xz, xn = (x @ self.weight_ih.T + self.bias_ih).chunk(3, dim=1)   # [B, H] each
         hr, hz, hn = (h @ self.weight_hh.T + self.bias_hh).chunk(3, dim=1)
         r = torch.sigmoid(xr + hr)                                            # reset gate
@@ -143,9 +157,8 @@ class Recurrent(nn.Module):
         super().__init__()
         self.cell = cell
 
+    @checked_by(_check_sequence)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, state=None):
-        if x.dim() != 3 or x.shape[2] != self.cell.input_size:
-            raise ValueError(f"x must be [batch, time, {self.cell.input_size}], got {tuple(x.shape)}")
         batch, time, _ = x.shape
         mask = None if lengths is None else lengths_to_mask(lengths.to(x.device), time)  # [B, T]
         state = self.cell.initial_state(batch, x) if state is None else state
@@ -267,6 +280,15 @@ class ConvBiLSTMConfig:
         return cls(channels=64)
 
 
+def _check_config(self, config=None) -> None:
+    if config is not None and not isinstance(config, ConvBiLSTMConfig):
+        raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
+
+
+def _check_encoder_input(self, x, lengths) -> None:
+    _check_features(x, self.config.channels)
+
+
 class ConvBiLSTM(nn.Module):
     """x [batch, time, channels], lengths [batch] → outputs [batch, time, channels] at EVERY step.
 
@@ -278,10 +300,9 @@ class ConvBiLSTM(nn.Module):
     convolutions instead). In training, batch-norm statistics still include the padded steps.
     """
 
+    @checked_by(_check_config)
     def __init__(self, config: ConvBiLSTMConfig = ConvBiLSTMConfig()):
         super().__init__()
-        if not isinstance(config, ConvBiLSTMConfig):
-            raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
         self.config = config
         c, k = config.channels, config.kernel_size
         self.convs = nn.ModuleList(
@@ -289,9 +310,8 @@ class ConvBiLSTM(nn.Module):
             for _ in range(config.n_convs))
         self.lstm = nn.LSTM(c, c // 2, batch_first=True, bidirectional=True)
 
+    @checked_by(_check_encoder_input)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[2] != self.config.channels:
-            raise ValueError(f"x must be [batch, time, {self.config.channels}], got {tuple(x.shape)}")
         mask = lengths_to_mask(lengths, x.shape[1]).to(x.device)[:, None, :]   # [B, 1, T]
         h = x.transpose(1, 2)                                                  # [B, C, T]
         for block in self.convs:
