@@ -1,8 +1,9 @@
 """Library code that a chapter displays teaches; its input checks live at the boundary (docs/VALIDATION.md).
 
 A *guard line* is a ``raise``, an ``assert``, an ``if`` whose body raises, or a call to a function
-of :mod:`course_lib.checks` or to a ``_check…`` helper. Decorators (``@checked_by(_check_x)``) are
-not guard lines: they say where the checks are, once, above the code.
+of :mod:`course_lib.checks` or to a ``_check…`` helper. Not guard lines: decorators
+(``@checked_by(_check_x)`` says where the checks are, once, above the code) and the converters
+``checks.as_…`` (``x = as_numpy_wave(x, "x")`` turns a list or tensor into the array the code computes with).
 """
 
 import ast
@@ -17,7 +18,8 @@ from course_lib.authoring import drift, notebooks
 DISPLAYED = sorted({(ref.target, path.name) for path in notebooks.sources()
                     for ref in drift.reference_cells(notebooks.read(path))})
 CHECK_NAMES = {name for name, obj in vars(checks).items()
-               if callable(obj) and getattr(obj, "__module__", None) == checks.__name__} - {"checked_by"}
+               if callable(obj) and getattr(obj, "__module__", None) == checks.__name__
+               and not name.startswith("as_")} - {"checked_by"}
 
 
 def _called_name(call: ast.Call) -> str:

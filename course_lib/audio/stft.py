@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from course_lib.checks import as_numpy_wave, as_torch_wave, integer
+from course_lib.checks import as_numpy_wave, as_torch_wave, checked_by, integer
 
 WINDOWS = ("hann", "hamming", "rect")
 
@@ -61,33 +61,45 @@ def padded_window(name: str, win_length: int, n_fft: int) -> np.ndarray:
     return w
 
 
+def _check_frames(x, frame_length, hop_length) -> None:
+    frame_length = integer(frame_length, "frame_length")
+    integer(hop_length, "hop_length")
+    as_numpy_wave(x, "x", min_samples=frame_length)
+
+
+@checked_by(_check_frames)
 def frame_signal(x, frame_length: int, hop_length: int) -> np.ndarray:
     """Cut ``x [samples]`` into overlapping frames ``[n_frames, frame_length]`` (no padding).
 
     Frame ``m`` is ``x[m·hop : m·hop + frame_length]``; ``n_frames = 1 + (len(x) - frame_length) // hop``.
     """
-    frame_length = integer(frame_length, "frame_length")
-    hop_length = integer(hop_length, "hop_length")
-    x = as_numpy_wave(x, "x", min_samples=frame_length)
+    x = as_numpy_wave(x, "x")
     n_frames = 1 + (len(x) - frame_length) // hop_length
     starts = hop_length * np.arange(n_frames)[:, None]  # [n_frames, 1]
     return x[starts + np.arange(frame_length)[None, :]]  # [n_frames, frame_length]
 
 
+def _check_stft(x, n_fft=1024, hop_length=256, win_length=None, window_name="hann", center=True,
+                pad_mode="reflect") -> None:
+    n_fft = integer(n_fft, "n_fft")
+    if win_length is not None:
+        integer(win_length, "win_length")
+    x = as_numpy_wave(x, "x", min_samples=1)
+    if center and pad_mode == "reflect" and len(x) <= n_fft // 2:
+        raise ValueError(f"x has {len(x)} samples; reflect padding needs more than n_fft // 2 = {n_fft // 2}.")
+
+
+@checked_by(_check_stft)
 def stft_from_scratch(x, n_fft: int = 1024, hop_length: int = 256, win_length: int | None = None,
                       window_name: str = "hann", center: bool = True, pad_mode: str = "reflect") -> np.ndarray:
     """Complex STFT ``[n_fft // 2 + 1, n_frames]`` of ``x [samples]``: pad → frame → window → FFT.
 
     Equals ``torch.stft(..., center=center, pad_mode=pad_mode, return_complex=True)``.
     """
-    n_fft = integer(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else integer(win_length, "win_length")
-    x = as_numpy_wave(x, "x", min_samples=1)
+    win_length = n_fft if win_length is None else win_length
+    x = as_numpy_wave(x, "x")
     if center:
-        pad = n_fft // 2
-        if pad_mode == "reflect" and len(x) <= pad:
-            raise ValueError(f"x has {len(x)} samples; reflect padding needs more than n_fft // 2 = {pad}.")
-        x = np.pad(x, pad, mode=pad_mode)
+        x = np.pad(x, n_fft // 2, mode=pad_mode)
     frames = frame_signal(x, n_fft, hop_length)  # [n_frames, n_fft]
     frames = frames * padded_window(window_name, win_length, n_fft)[None, :]
     return np.fft.rfft(frames, n=n_fft, axis=-1).T  # [n_fft // 2 + 1, n_frames]
