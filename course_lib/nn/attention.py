@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.checks import checked_by
+
 __all__ = [
     "padding_mask",
     "masked_softmax",
@@ -68,6 +70,10 @@ def _check_memory(memory: torch.Tensor, mask: torch.Tensor | None) -> None:
         raise ValueError(f"memory must be [batch, time, channels], got shape {tuple(memory.shape)}")
     if mask is not None and tuple(mask.shape) != tuple(memory.shape[:2]):
         raise ValueError(f"mask must be [batch, time] = {tuple(memory.shape[:2])}, got {tuple(mask.shape)}")
+
+
+def _check_attention_input(self, query, memory, mask=None, *args, **kwargs) -> None:
+    _check_memory(memory, mask)
 
 
 def dot_product_attention(query, keys, values=None, mask=None, scale: bool = True):
@@ -130,9 +136,9 @@ class AdditiveAttention(nn.Module):
         """query ``[batch, query_dim]``, processed memory ``[batch, time, attention_dim]`` → ``[batch, time]``."""
         return self.v(torch.tanh(self.query_layer(query)[:, None, :] + processed_memory)).squeeze(-1)
 
+    @checked_by(_check_attention_input)
     def forward(self, query, memory, mask=None, processed_memory=None):
         """Return ``(context [batch, memory_dim], weights [batch, time])``."""
-        _check_memory(memory, mask)
         if processed_memory is None:
             processed_memory = self.memory_layer(memory)  # [batch, time, attention_dim]
         weights = masked_softmax(self.energies(query, processed_memory), mask)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks import integer, probability
+from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
     "DurationPredictorConfig",
@@ -101,22 +101,27 @@ class PhonemeDurationModel(nn.Module):
         return self.predictor(self.embedding(ids), ids != 0 if mask is None else mask)
 
 
-def length_regulate(x: torch.Tensor, durations: torch.Tensor, max_len: int | None = None):
-    """Repeat each phoneme's state by its duration: FastSpeech's length regulator.
-
-    x: [batch, N, channels]; durations: [batch, N] non-negative integers (0 drops a phoneme).
-    Returns (expanded [batch, T, channels] zero-padded to T = max_len or the longest, lengths [batch]).
-    """
+def _check_regulate(x, durations, max_len=None) -> None:
     if x.dim() != 3 or durations.shape != x.shape[:2]:
         raise ValueError(f"x must be [batch, N, C] and durations [batch, N]; got {tuple(x.shape)} and {tuple(durations.shape)}")
     if durations.is_floating_point():
         raise TypeError("durations must be integer frame counts; round them first (see durations_from_log)")
     if (durations < 0).any():
         raise ValueError("durations must be non-negative")
+    longest = int(durations.sum(1).max())
+    if max_len is not None and max_len < longest:
+        raise ValueError(f"max_len={max_len} is shorter than the longest expansion ({longest} frames)")
+
+
+@checked_by(_check_regulate)
+def length_regulate(x: torch.Tensor, durations: torch.Tensor, max_len: int | None = None):
+    """Repeat each phoneme's state by its duration: FastSpeech's length regulator.
+
+    x: [batch, N, channels]; durations: [batch, N] non-negative integers (0 drops a phoneme).
+    Returns (expanded [batch, T, channels] zero-padded to T = max_len or the longest, lengths [batch]).
+    """
     lengths = durations.sum(1)  # [batch]
     total = int(lengths.max()) if max_len is None else max_len
-    if total < int(lengths.max()):
-        raise ValueError(f"max_len={max_len} is shorter than the longest expansion ({int(lengths.max())} frames)")
     out = x.new_zeros(x.shape[0], total, x.shape[2])
     for b in range(x.shape[0]):
         expanded = torch.repeat_interleave(x[b], durations[b], dim=0)  # [lengths[b], C]
