@@ -116,9 +116,9 @@ def choice(value, name: str, options: Iterable[str]) -> str:
 def text(value, name: str = "text") -> str:
     """A string with at least one non-space character (the one empty-text check of the course)."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
     if not value.strip():
-        raise ValueError(f"{name} is empty; give at least one word.")
+        raise ValueError(f"{name} is empty: give at least one word to speak.")
     return value
 
 

@@ -115,7 +115,7 @@ def test_long_text_is_split_at_sentences_and_concatenated(tiny):
     assert steps1[:5].all() and not steps1[-5:].any()
     assert speech.mel.shape[1] * 256 == speech.audio.shape[0]
     assert len(speech.hit_max_steps) == 3
-    assert pipeline.split_text("  One.  Two?\nThree; four: five!") == ["One.", "Two?", "Three;", "four:", "five!"]
+    assert split_text("  One.  Two?\nThree; four: five!") == ["One.", "Two?", "Three;", "four:", "five!"]
     # a sentence longer than max_chars is cut further, at commas
     cut = pipeline.speak("Apples, pears and plums, all ripe now.", tacotron=tiny["tacotron"], vocoder="griffin-lim",
                          seed=0, max_chars=16)

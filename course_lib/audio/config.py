@@ -9,9 +9,11 @@ bands from 0 to 8 000 Hz, ``log(clamp(mel, 1e-5))``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
+
+from course_lib import checks
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,13 @@ class AudioConfig:
         return 1 + int(num_samples) // self.hop_length
 
     def to_dict(self) -> dict:
-        """Plain dict, e.g. to store next to a checkpoint; ``AudioConfig(**d)`` rebuilds it."""
+        """Plain dict, e.g. to store next to a checkpoint; :meth:`from_dict` rebuilds it."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AudioConfig":
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, (f.name for f in fields(cls)), cls.__name__))
 
 
 def config_problem(sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024, n_mels=80,

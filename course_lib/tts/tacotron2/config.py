@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from course_lib import checks
+
 
 @dataclass(frozen=True)
 class Tacotron2Config:
@@ -86,13 +88,8 @@ class Tacotron2Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Tacotron2Config":
-        if not isinstance(data, dict):
-            raise TypeError(f"a Tacotron2Config must be read from a dict, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown Tacotron2Config fields {unknown}; the checkpoint is from another version")
-        return cls(**data)
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, (f.name for f in fields(cls)), cls.__name__))
 
     def differences(self, other: "Tacotron2Config") -> dict[str, tuple[Any, Any]]:
         """``{field: (self value, other value)}`` for every field that differs."""

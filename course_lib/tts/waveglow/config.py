@@ -82,12 +82,8 @@ class WaveGlowConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "WaveGlowConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"a WaveGlowConfig must be read from a dict of its fields, got {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown WaveGlowConfig fields {sorted(unknown)}")
-        return cls(**data)
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, cls.__dataclass_fields__, cls.__name__))
 
     @classmethod
     def paper(cls) -> "WaveGlowConfig":
