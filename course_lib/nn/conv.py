@@ -73,8 +73,7 @@ def _check_conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1) -> None
     checks.tensor(x, "x", 3, "[batch, channels, time]")
     checks.tensor(weight, "weight", 3, "[out_channels, in_channels, kernel]")
     for name, value, minimum in (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an int >= {minimum} for a 1-D convolution, got {value!r}")
+        integer(value, name, minimum)
 
 
 def _check_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> None:

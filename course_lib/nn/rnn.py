@@ -35,8 +35,7 @@ __all__ = [
 
 def _check_sizes(self, input_size, hidden_size) -> None:
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        integer(value, name)
 
 
 def _check_step(self, x, state=None) -> None:
