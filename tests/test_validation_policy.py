@@ -51,3 +51,22 @@ def test_checked_by_runs_the_check_first_and_keeps_the_name():
         """Twice x."""
         return 2 * x
     assert double(3) == 6 and seen == [3] and double.__name__ == "double" and double.__doc__ == "Twice x."
+
+
+def test_a_bare_config_is_the_papers_and_the_course_preset_is_named():
+    from course_lib.nn.rnn import ConvBiLSTMConfig
+    from course_lib.tts.duration import DurationPredictorConfig
+    from course_lib.tts.tacotron2 import Tacotron2Config
+    from course_lib.tts.waveglow import WaveGlowConfig
+    for cls in (ConvBiLSTMConfig, DurationPredictorConfig, Tacotron2Config, WaveGlowConfig):
+        assert cls() == cls.paper() != cls.course(), cls.__name__
+
+
+def test_a_bare_model_builds_the_papers_config():
+    from course_lib.nn.rnn import ConvBiLSTM, ConvBiLSTMConfig
+    from course_lib.tts.duration import DurationPredictor, DurationPredictorConfig
+    from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
+    from course_lib.tts.waveglow import WaveGlow, WaveGlowConfig
+    for model, config in ((ConvBiLSTM, ConvBiLSTMConfig), (DurationPredictor, DurationPredictorConfig),
+                          (Tacotron2, Tacotron2Config), (WaveGlow, WaveGlowConfig)):
+        assert model().config == config.paper(), model.__name__

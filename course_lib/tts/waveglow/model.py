@@ -153,11 +153,14 @@ def _check_upsample(self, mel, n_samples) -> None:
 
 
 class WaveGlow(nn.Module):
-    """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio."""
+    """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio.
+
+    ``WaveGlow()`` is the paper's model; the course preset is ``WaveGlow(WaveGlowConfig.course())``.
+    """
 
     def __init__(self, config: WaveGlowConfig | None = None):
         super().__init__()
-        cfg = config or WaveGlowConfig.course()
+        cfg = WaveGlowConfig.paper() if config is None else config
         if not isinstance(cfg, WaveGlowConfig):
             raise TypeError(f"config must be a WaveGlowConfig, got {type(cfg).__name__}")
         self.config = cfg
