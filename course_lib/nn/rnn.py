@@ -27,7 +27,7 @@ from torch import nn
 from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
+    "RNNCell", "LSTMCell", "GRUCell", "padding_mask", "reverse_padded", "Recurrent",
     "Bidirectional", "recurrent_layer", "make_parity_batch", "SequenceClassifier",
     "ConvBiLSTMConfig", "ConvBiLSTM",
 ]
@@ -121,15 +121,23 @@ class GRUCell(_Cell):
 _CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 
-def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """[batch] lengths → [batch, time] bool mask, True on real steps."""
-    if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.is_floating_point():
+def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """[batch] lengths → [batch, time] bool mask, ``True`` on **padded** steps: ``mask[b, t] = t >= lengths[b]``.
+
+    The one mask convention of the course (as ``key_padding_mask`` in PyTorch): attention fills the
+    padded energies with −∞, the models zero padded frames with ``masked_fill(mask, 0)``.
+    """
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or lengths.is_floating_point():
         raise ValueError(f"lengths must be a 1-D integer tensor [batch], got {lengths!r}")
-    max_len = int(lengths.max()) if max_len is None else max_len
-    if lengths.numel() and (int(lengths.min()) < 1 or int(lengths.max()) > max_len):
+    max_len = int(lengths.max()) if max_len is None else int(max_len)
+    if lengths.numel() and int(lengths.min()) < 1:
+        raise ValueError(f"every sequence needs at least one step: lengths must lie in 1..{max_len}, "
+                         f"got {lengths.tolist()}")
+    if lengths.numel() and int(lengths.max()) > max_len:
         raise ValueError(f"every length must lie in 1..{max_len} (the padded time axis), "
                          f"got {lengths.tolist()}")
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+    return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -138,7 +146,7 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     (a b c _ _) → (c b a _ _). Applying it twice gives x back.
     """
     batch, time = x.shape[:2]
-    lengths_to_mask(lengths, time)                                # checks 1 <= length <= time
+    padding_mask(lengths, time)                                   # checks 1 <= length <= time
     t = torch.arange(time, device=x.device)[None, :]              # [1, T]
     src = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)   # [B, T]
     index = src.reshape(batch, time, *([1] * (x.dim() - 2))).expand_as(x)
@@ -159,18 +167,18 @@ class Recurrent(nn.Module):
     @checked_by(_check_sequence)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, state=None):
         batch, time, _ = x.shape
-        mask = None if lengths is None else lengths_to_mask(lengths.to(x.device), time)  # [B, T]
+        pad = None if lengths is None else padding_mask(lengths.to(x.device), time)  # [B, T]
         state = self.cell.initial_state(batch, x) if state is None else state
         outputs = []
         for t in range(time):
             new = self.cell(x[:, t], state)
-            if mask is not None:                                  # freeze finished sequences
-                keep = mask[:, t, None]                           # [B, 1]
-                new = (tuple(torch.where(keep, n, s) for n, s in zip(new, state))
-                       if isinstance(new, tuple) else torch.where(keep, new, state))
+            if pad is not None:                                   # freeze finished sequences
+                done = pad[:, t, None]                            # [B, 1]
+                new = (tuple(torch.where(done, s, n) for n, s in zip(new, state))
+                       if isinstance(new, tuple) else torch.where(done, state, new))
             state = new
             h = state[0] if isinstance(state, tuple) else state   # [B, H]
-            outputs.append(h if mask is None else h * mask[:, t, None])
+            outputs.append(h if pad is None else h.masked_fill(pad[:, t, None], 0.0))
         return torch.stack(outputs, dim=1), state                 # [B, T, H]
 
 
@@ -234,7 +242,7 @@ def make_parity_batch(batch: int, min_len: int, max_len: int, generator: torch.G
         raise ValueError(f"need batch >= 1 and 1 <= min_len <= max_len, got {batch}, {min_len}, {max_len}")
     lengths = torch.randint(min_len, max_len + 1, (batch,), generator=generator)
     bits = torch.randint(0, 2, (batch, max_len), generator=generator)
-    bits = bits * lengths_to_mask(lengths, max_len)               # zero the padding
+    bits = bits.masked_fill(padding_mask(lengths, max_len), 0)    # zero the padding
     return bits.float()[:, :, None], lengths, bits.sum(1) % 2
 
 
@@ -311,10 +319,10 @@ class ConvBiLSTM(nn.Module):
 
     @checked_by(_check_encoder_input)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        mask = lengths_to_mask(lengths, x.shape[1]).to(x.device)[:, None, :]   # [B, 1, T]
+        pad = padding_mask(lengths, x.shape[1]).to(x.device)[:, None, :]      # [B, 1, T]
         h = x.transpose(1, 2)                                                  # [B, C, T]
         for block in self.convs:
-            h = F.dropout(F.relu(block(h * mask)), self.config.dropout, self.training)
+            h = F.dropout(F.relu(block(h.masked_fill(pad, 0.0))), self.config.dropout, self.training)
         packed = nn.utils.rnn.pack_padded_sequence(h.transpose(1, 2), lengths.cpu(),
                                                    batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)

@@ -79,10 +79,10 @@ class DurationPredictor(nn.Module):
         self.linear = nn.Linear(config.filter_size, 1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """x: [batch, N, channels]; mask: [batch, N] True on real phonemes. → [batch, N] log durations."""
+        """x: [batch, N, channels]; mask: [batch, N] True on padding (``padding_mask``). → [batch, N] log durations."""
         if x.dim() != 3 or x.shape[-1] != self.config.in_channels:
             raise ValueError(f"x must be [batch, phonemes, {self.config.in_channels}], got {tuple(x.shape)}")
-        keep = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if mask is None else mask
+        keep = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if mask is None else ~mask
         h = x * keep.unsqueeze(-1)
         for conv, norm in zip(self.convs, self.norms):
             h = conv(h.transpose(1, 2)).transpose(1, 2)  # [batch, N, filters]
@@ -100,7 +100,7 @@ class PhonemeDurationModel(nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """ids: [batch, N] long (0 = padding) → [batch, N] log durations."""
-        return self.predictor(self.embedding(ids), ids != 0 if mask is None else mask)
+        return self.predictor(self.embedding(ids), ids == 0 if mask is None else mask)
 
 
 def _check_regulate(x, durations, max_len=None) -> None:
@@ -144,7 +144,7 @@ def durations_from_log(log_durations: torch.Tensor, mask: torch.Tensor | None = 
     if alpha <= 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
     frames = torch.clamp(torch.round(torch.expm1(log_durations) * alpha), min=1).long()
-    return frames if mask is None else frames * mask.long()
+    return frames if mask is None else frames.masked_fill(mask, 0)
 
 
 def pad_batch(sequences: Sequence[Sequence[int]]) -> torch.Tensor:
@@ -191,9 +191,9 @@ def train_duration_model(
         idx = torch.randint(len(id_seqs), (min(batch_size, len(id_seqs)),), generator=gen).tolist()
         ids = pad_batch([id_seqs[i] for i in idx])  # [B, N]
         target = log_duration_targets(pad_batch([duration_seqs[i] for i in idx]))  # [B, N]
-        mask = ids != 0
-        pred = model(ids, mask)
-        loss = ((pred - target) ** 2 * mask).sum() / mask.sum()
+        pad = ids == 0
+        pred = model(ids, pad)
+        loss = ((pred - target) ** 2).masked_fill(pad, 0.0).sum() / (~pad).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -207,4 +207,4 @@ def predict_durations(model: PhonemeDurationModel, ids: Sequence[int], alpha: fl
     """Frames per phoneme for one utterance's phoneme ids (eval mode, dropout off). → [N] int64."""
     model.eval()
     batch = pad_batch([ids])
-    return durations_from_log(model(batch), batch != 0, alpha)[0].numpy()
+    return durations_from_log(model(batch), batch == 0, alpha)[0].numpy()
