@@ -54,8 +54,8 @@ def integer(value, name: str, low: int = 1, high: int | None = None, *, odd: boo
 
 
 def real(value, name: str, low: float = -math.inf, high: float = math.inf, *, low_open: bool = False,
-         high_open: bool = False) -> float:
-    """``value`` as a finite float inside the interval ``low..high`` (ends open if asked)."""
+         high_open: bool = False, hint: str = "") -> float:
+    """``value`` as a finite float inside the interval ``low..high`` (ends open if asked); ``hint`` ends the message."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
     value = float(value)
@@ -65,7 +65,7 @@ def real(value, name: str, low: float = -math.inf, high: float = math.inf, *, lo
             span = f"{'>' if low_open else '>='} {low:g}"
         else:
             span = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be a finite number {span}, got {value!r}.")
+        raise ValueError(f"{name} must be a finite number {span}, got {value!r}. {hint}".rstrip())
     return value
 
 
@@ -125,7 +125,7 @@ def text(value, name: str = "text") -> str:
 def known_keys(data: Mapping, known: Iterable[str], owner: str) -> dict:
     """``data`` as a dict, if every key is a field of ``owner`` (``from_dict`` rejects unknown keys)."""
     if not isinstance(data, Mapping):
-        raise TypeError(f"{owner}.from_dict takes a dict, got {type(data).__name__}")
+        raise TypeError(f"a {owner} must be read from a dict of its fields, got {type(data).__name__}")
     known = set(known)
     unknown = sorted(set(data) - known)
     if unknown:

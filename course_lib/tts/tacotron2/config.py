@@ -49,13 +49,13 @@ class Tacotron2Config:
 
     def __post_init__(self):
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"Tacotron2Config.{f.name} must be a positive integer, got {value!r}")
-            if f.type == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-                raise TypeError(f"Tacotron2Config.{f.name} must be a number, got {value!r}")
-            if f.name.startswith("p_") and not 0.0 <= value < 1.0:
-                raise ValueError(f"Tacotron2Config.{f.name} is a dropout probability in [0, 1), got {value!r}")
+            name, value = f"Tacotron2Config.{f.name}", getattr(self, f.name)
+            if f.name.startswith("p_"):
+                checks.probability(value, name)  # a dropout probability
+            elif f.type == "int":
+                checks.integer(value, name)
+            else:
+                checks.real(value, name)
         if self.symbols_embedding_dim != self.encoder_embedding_dim:
             raise ValueError("symbols_embedding_dim must equal encoder_embedding_dim (the convs keep the width), "
                              f"got {self.symbols_embedding_dim} and {self.encoder_embedding_dim}")

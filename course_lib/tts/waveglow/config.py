@@ -42,8 +42,7 @@ class WaveGlowConfig:
         ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate", "conditioning",
                                                                    "excitation")}
         for name, value in ints.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"WaveGlowConfig.{name} must be a positive integer, got {value!r}")
+            checks.integer(value, f"WaveGlowConfig.{name}")
         if self.conditioning not in ("upsampled", "per_flow"):
             raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', got {self.conditioning!r}")
         checks.integer(self.excitation, "WaveGlowConfig.excitation", 0)
