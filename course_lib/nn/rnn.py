@@ -140,13 +140,17 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
     return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]
 
 
+def _check_reversal(x, lengths) -> None:
+    padding_mask(lengths, x.shape[1])                             # checks 1 <= length <= time
+
+
+@checked_by(_check_reversal)
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse the real steps of each sequence in x [batch, time, ...]; padding stays in place.
 
     (a b c _ _) → (c b a _ _). Applying it twice gives x back.
     """
     batch, time = x.shape[:2]
-    padding_mask(lengths, time)                                   # checks 1 <= length <= time
     t = torch.arange(time, device=x.device)[None, :]              # [1, T]
     src = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)   # [B, T]
     index = src.reshape(batch, time, *([1] * (x.dim() - 2))).expand_as(x)
