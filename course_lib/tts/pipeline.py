@@ -36,6 +36,7 @@ import torch
 
 from course_lib import checks, settings
 from course_lib.audio import AudioConfig, mel_to_audio
+from course_lib.text import split_text
 from course_lib.tts.tacotron2 import Tacotron2
 from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
 from course_lib.tts.train.data import MelNormalizer
