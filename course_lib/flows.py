@@ -20,14 +20,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.checks import checked_by
+
+
+def _check_coupling(self, dim, hidden=64, flip=False) -> None:
+    if dim < 2:
+        raise ValueError("coupling needs at least 2 dimensions to split")
+
 
 class AffineCoupling(nn.Module):
     """y_a = x_a, y_b = x_b · exp(log s(x_a)) + t(x_a); the net may be anything (it is never inverted)."""
 
+    @checked_by(_check_coupling)
     def __init__(self, dim: int, hidden: int = 64, flip: bool = False):
         super().__init__()
-        if dim < 2:
-            raise ValueError("coupling needs at least 2 dimensions to split")
         self.flip = flip
         self.n_a = dim // 2
         n_b = dim - self.n_a

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from course_lib.nn.attention import (AdditiveAttention, LocationSensitiveAttention, dot_product_attention,
-                                     masked_softmax, padding_mask)
+                                     masked_softmax)
+from course_lib.nn.rnn import padding_mask
 
 
 B, T, D = 3, 7, 5

@@ -35,14 +35,16 @@ def test_config_defaults_are_tacotron2():
         c.n_mels = 40  # frozen
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(hop_length=2048), "hop_length"), (dict(win_length=2048), "win_length"),
-    (dict(fmax=12000.0), "Nyquist"), (dict(fmin=8000.0), "below fmax"), (dict(n_mels=0), "n_mels"),
-    (dict(clip_val=0.0), "clip_val"), (dict(fmin=float("nan")), "finite"), (dict(n_fft=1024.0), "n_fft"),
+@pytest.mark.parametrize("kwargs, words, error", [
+    (dict(hop_length=2048), "hop_length", ValueError), (dict(win_length=2048), "win_length", ValueError),
+    (dict(fmax=12000.0), "Nyquist", ValueError), (dict(fmin=8000.0), "below fmax", ValueError),
+    (dict(n_mels=0), "n_mels", ValueError), (dict(clip_val=0.0), "clip_val", ValueError),
+    (dict(fmin=float("nan")), "finite", ValueError),
+    (dict(n_fft=1024.0), "n_fft", TypeError),  # wrong type → TypeError (docs/VALIDATION.md)
 ])
-def test_config_rejects_invalid_combinations(kwargs, words):
+def test_config_rejects_invalid_combinations(kwargs, words, error):
     assert words in config_problem(**{**AudioConfig().to_dict(), **kwargs})
-    with pytest.raises(ValueError, match=words):
+    with pytest.raises(error, match=words):
         AudioConfig(**kwargs)
 
 

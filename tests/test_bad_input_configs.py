@@ -86,6 +86,7 @@ def test_every_config_field_refuses_junk_clearly(name):
 
 
 def _preset_cases():
+    from course_lib.audio import AudioConfig
     from course_lib.tts.tacotron2 import Tacotron2Config
     from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
@@ -99,6 +100,9 @@ def _preset_cases():
         case("Tacotron2Config.from_dict:not-a-dict", lambda: Tacotron2Config.from_dict([1, 2]), ["dict"]),
         case("WaveGlowConfig.from_dict:unknown-field", lambda: WaveGlowConfig.from_dict({"n_heads": 4}), ["n_heads"]),
         case("WaveGlowConfig.from_dict:not-a-dict", lambda: WaveGlowConfig.from_dict(None), ["dict"]),
+        case("AudioConfig.from_dict:unknown-field",
+             lambda: AudioConfig.from_dict({**AudioConfig().to_dict(), "n_mel": 80}), ["n_mel", "known fields"]),
+        case("AudioConfig.from_dict:not-a-dict", lambda: AudioConfig.from_dict("22050"), ["dict"]),
         case("TrainConfig:unknown-preset", lambda: TrainConfig(preset="huge"), ["preset"]),
         case("TrainConfig:override-typo", lambda: TrainConfig(model_overrides={"n_heads": 4}), ["n_heads"]),
         case("TrainConfig:no-budget", lambda: TrainConfig(max_steps=0, minutes=0), ["budget"]),

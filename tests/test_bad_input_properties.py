@@ -119,7 +119,7 @@ def test_audio_at_any_realistic_amplitude_stays_finite(x, name):
 
 @pytest.mark.parametrize("name", sorted(AMPLITUDE_FUNCTIONS))
 def test_audio_at_extreme_finite_amplitude_is_finite_or_refused(name):
-    """Beyond ±1e10 (course_lib.audio.checks.MAX_AMPLITUDE) the checks refuse the wave before float32 overflows."""
+    """Beyond ±1e10 (course_lib.checks.MAX_AMPLITUDE) the checks refuse the wave before float32 overflows."""
     failures = []
     for value, dtype in ((3e38, np.float32), (1e300, np.float64)):
         x = np.full(2048, value, dtype=dtype)

@@ -30,7 +30,7 @@ def test_predictor_shapes_and_padding_does_not_leak():
     torch.manual_seed(0)
     model = DurationPredictor(DurationPredictorConfig(in_channels=8, filter_size=16)).eval()
     x = torch.randn(2, 7, 8)
-    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])
+    mask = torch.tensor([[False] * 7, [False] * 4 + [True] * 3])  # True on padding
     out = model(x, mask)
     assert out.shape == (2, 7)
     assert (out[1, 4:] == 0).all()
@@ -78,7 +78,7 @@ def test_length_regulate_errors():
 
 def test_log_durations_round_trip_and_speed_control():
     d = torch.tensor([[1, 4, 9, 0]])
-    mask = torch.tensor([[True, True, True, False]])
+    mask = torch.tensor([[False, False, False, True]])  # True on padding
     back = durations_from_log(log_duration_targets(d), mask)
     assert back.tolist() == [[1, 4, 9, 0]]
     assert durations_from_log(log_duration_targets(d), mask, alpha=2.0).tolist() == [[2, 8, 18, 0]]

@@ -15,6 +15,7 @@ import torch
 from course_lib import settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.checkpoint import save_checkpoint
+from course_lib.text import split_text
 from course_lib.tts import evaluate as E
 from course_lib.tts import pipeline
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
@@ -115,7 +116,7 @@ def test_long_text_is_split_at_sentences_and_concatenated(tiny):
     assert steps1[:5].all() and not steps1[-5:].any()
     assert speech.mel.shape[1] * 256 == speech.audio.shape[0]
     assert len(speech.hit_max_steps) == 3
-    assert pipeline.split_text("  One.  Two?\nThree; four: five!") == ["One.", "Two?", "Three;", "four:", "five!"]
+    assert split_text("  One.  Two?\nThree; four: five!") == ["One.", "Two?", "Three;", "four:", "five!"]
     # a sentence longer than max_chars is cut further, at commas
     cut = pipeline.speak("Apples, pears and plums, all ripe now.", tacotron=tiny["tacotron"], vocoder="griffin-lim",
                          seed=0, max_chars=16)

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from course_lib.nn.rnn import (ConvBiLSTM, ConvBiLSTMConfig, GRUCell, LSTMCell, RNNCell, SequenceClassifier,
-                               lengths_to_mask, make_parity_batch, recurrent_layer, reverse_padded)
+                               make_parity_batch, padding_mask, recurrent_layer, reverse_padded)
 
 TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 CELL_PAIRS = [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)]
@@ -108,8 +108,8 @@ def test_gradients_equal_torch():
 
 
 def test_masks_and_reversal():
-    mask = lengths_to_mask(torch.tensor([3, 1]), 4)
-    assert mask.tolist() == [[True, True, True, False], [True, False, False, False]]
+    mask = padding_mask(torch.tensor([3, 1]), 4)                  # True on padding (docs/VALIDATION.md)
+    assert mask.tolist() == [[False, False, False, True], [False, True, True, True]]
     x = torch.arange(8.0).reshape(2, 4)
     rev = reverse_padded(x, torch.tensor([3, 1]))
     assert rev.tolist() == [[2, 1, 0, 3], [4, 5, 6, 7]]
@@ -117,9 +117,9 @@ def test_masks_and_reversal():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: lengths_to_mask(torch.tensor([0, 2])), "1..2"),
-    (lambda: lengths_to_mask(torch.tensor([5]), 4), "1..4"),
-    (lambda: lengths_to_mask(torch.tensor([1.0])), "integer"),
+    (lambda: padding_mask(torch.tensor([0, 2])), "1..2"),
+    (lambda: padding_mask(torch.tensor([5]), 4), "1..4"),
+    (lambda: padding_mask(torch.tensor([1.0])), "integer"),
     (lambda: recurrent_layer("transformer", 2, 3), "kind"),
     (lambda: recurrent_layer("lstm", 2, 0), "hidden_size"),
     (lambda: recurrent_layer("lstm", 2, 3, torch_layer=nn.GRU(2, 3)), "LSTM"),
@@ -140,7 +140,7 @@ def test_bad_input_is_a_clear_error(call, message):
 def test_parity_batch():
     x, lengths, y = make_parity_batch(64, 2, 9, torch.Generator().manual_seed(0))
     assert x.shape == (64, 9, 1) and lengths.min() >= 2 and lengths.max() <= 9
-    assert (x[:, :, 0] * ~lengths_to_mask(lengths, 9)).abs().sum() == 0       # padding is zero
+    assert (x[:, :, 0] * padding_mask(lengths, 9)).abs().sum() == 0        # padding is zero
     assert torch.equal(y, x[:, :, 0].sum(1).long() % 2)
 
 

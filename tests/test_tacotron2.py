@@ -74,7 +74,7 @@ def test_config_validation_and_differences():
     assert Tacotron2Config.from_dict(Tacotron2Config.course().to_dict()) == Tacotron2Config.course()
     with pytest.raises(TypeError):
         Tacotron2("not a config")
-    with pytest.raises(TypeError, match="p_decoder_dropout must be a number"):
+    with pytest.raises(TypeError, match="p_decoder_dropout must be a real number"):
         Tacotron2Config(p_decoder_dropout="abc")
     with pytest.raises(TypeError, match="from a dict"):
         Tacotron2Config.from_dict([1, 2])

@@ -104,9 +104,11 @@ def test_train_config_checks_and_schedule():
         TrainConfig(model_overrides={"no_such_field": 1})
     with pytest.raises(ValueError, match="minutes must be a finite number"):
         TrainConfig(minutes=float("inf"))
-    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got True"):
+    with pytest.raises(TypeError, match=r"batch_size must be an integer, got True"):  # docs/VALIDATION.md: type
         TrainConfig(batch_size=True)
-    with pytest.raises(ValueError, match=r"decay_rate must lie in \(0.0, 1.0\]"):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got 0"):
+        TrainConfig(batch_size=0)
+    with pytest.raises(ValueError, match=r"decay_rate must be a finite number in \(0, 1\]"):
         TrainConfig(decay_rate=1.5)
     with pytest.raises(TypeError, match="normalize_mels"):
         TrainConfig(normalize_mels="yes")

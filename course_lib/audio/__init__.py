@@ -7,22 +7,46 @@ acoustic model and the vocoder always agree on the mel spectrogram.
 from .config import AudioConfig, config_problem
 from .griffinlim import griffin_lim, griffin_lim_from_scratch, mel_to_audio, spectral_convergence
 from .io import MAX_DURATION, load_audio, save_audio
-from .mel import (dynamic_range_compression, dynamic_range_decompression, hz_to_mel, mel_filterbank,
-                  mel_spectrogram, mel_to_hz, mel_to_linear)
-from .preprocess import (clipped_fraction, de_emphasis, loudness_normalize, peak, peak_normalize,
-                         pre_emphasis, resample, rms_db, to_mono)
+from .mel import (
+    dynamic_range_compression,
+    dynamic_range_decompression,
+    hz_to_mel,
+    mel_filterbank,
+    mel_spectrogram,
+    mel_to_hz,
+    mel_to_linear,
+)
+from .preprocess import (
+    clipped_fraction,
+    de_emphasis,
+    loudness_normalize,
+    peak,
+    peak_normalize,
+    pre_emphasis,
+    resample,
+    rms_db,
+    to_mono,
+)
 from .synth import FORMANTS, chirp, sine, vowel
-from .stft import (WINDOWS, frame_signal, istft, istft_from_scratch, magnitude, padded_window, single_threaded, stft,
-                   stft_from_scratch, window)
+from .stft import (
+    WINDOWS,
+    frame_signal,
+    istft,
+    istft_from_scratch,
+    magnitude,
+    padded_window,
+    single_threaded,
+    stft,
+    stft_from_scratch,
+    window,
+)
 
 __all__ = [
-    "AudioConfig", "config_problem", "MAX_DURATION",
-    "load_audio", "save_audio",
-    "to_mono", "resample", "peak", "rms_db", "peak_normalize", "loudness_normalize",
-    "pre_emphasis", "de_emphasis", "clipped_fraction",
-    "WINDOWS", "window", "padded_window", "single_threaded", "frame_signal", "stft_from_scratch", "istft_from_scratch", "stft", "istft", "magnitude",
-    "hz_to_mel", "mel_to_hz", "mel_filterbank", "dynamic_range_compression", "dynamic_range_decompression",
-    "mel_spectrogram", "mel_to_linear",
-    "griffin_lim", "griffin_lim_from_scratch", "mel_to_audio", "spectral_convergence",
-    "sine", "chirp", "vowel", "FORMANTS",
+    "AudioConfig", "FORMANTS", "MAX_DURATION", "WINDOWS", "chirp", "clipped_fraction",
+    "config_problem", "de_emphasis", "dynamic_range_compression", "dynamic_range_decompression",
+    "frame_signal", "griffin_lim", "griffin_lim_from_scratch", "hz_to_mel", "istft",
+    "istft_from_scratch", "load_audio", "loudness_normalize", "magnitude", "mel_filterbank",
+    "mel_spectrogram", "mel_to_audio", "mel_to_hz", "mel_to_linear", "padded_window", "peak",
+    "peak_normalize", "pre_emphasis", "resample", "rms_db", "save_audio", "sine", "single_threaded",
+    "spectral_convergence", "stft", "stft_from_scratch", "to_mono", "vowel", "window",
 ]

@@ -9,9 +9,9 @@ bands from 0 to 8 000 Hz, ``log(clamp(mel, 1e-5))``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
-import numpy as np
+from course_lib import checks
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,25 @@ class AudioConfig:
     clip_val: float = 1e-5
 
     def __post_init__(self) -> None:
-        problem = config_problem(**asdict(self))
-        if problem:
-            raise ValueError(f"invalid AudioConfig: {problem}")
+        for name in ("sample_rate", "n_fft", "hop_length", "win_length", "n_mels"):
+            checks.integer(getattr(self, name), f"AudioConfig.{name}")
+        for name in ("fmin", "fmax", "clip_val"):
+            checks.real(getattr(self, name), f"AudioConfig.{name}")
+        if self.win_length > self.n_fft:
+            raise ValueError(f"win_length ({self.win_length}) must be ≤ n_fft ({self.n_fft}): a frame cannot "
+                             "hold a longer window.")
+        if self.hop_length > self.win_length:
+            raise ValueError(f"hop_length ({self.hop_length}) must be ≤ win_length ({self.win_length}); otherwise "
+                             "samples between windows are never analysed and cannot be reconstructed.")
+        if self.fmin < 0:
+            raise ValueError(f"fmin must be ≥ 0 Hz, got {self.fmin}.")
+        if self.fmax > self.sample_rate / 2:
+            raise ValueError(f"fmax ({self.fmax} Hz) must be ≤ the Nyquist frequency sample_rate/2 = "
+                             f"{self.sample_rate / 2:g} Hz.")
+        if self.fmin >= self.fmax:
+            raise ValueError(f"fmin ({self.fmin} Hz) must be below fmax ({self.fmax} Hz).")
+        if self.clip_val <= 0:
+            raise ValueError(f"clip_val must be > 0 (it keeps log() finite), got {self.clip_val}.")
 
     @property
     def n_freqs(self) -> int:
@@ -42,34 +58,22 @@ class AudioConfig:
         return 1 + int(num_samples) // self.hop_length
 
     def to_dict(self) -> dict:
-        """Plain dict, e.g. to store next to a checkpoint; ``AudioConfig(**d)`` rebuilds it."""
+        """Plain dict, e.g. to store next to a checkpoint; :meth:`from_dict` rebuilds it."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "AudioConfig":
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, (f.name for f in fields(cls)), cls.__name__))
 
-def config_problem(sample_rate=22050, n_fft=1024, hop_length=256, win_length=1024, n_mels=80,
-                   fmin=0.0, fmax=8000.0, clip_val=1e-5) -> str | None:
-    """Return a sentence saying what is wrong with these settings, or ``None`` if they are valid.
 
-    Used by :class:`AudioConfig` and by the spectrogram explorer (which shows it instead of raising).
+def config_problem(**settings) -> str | None:
+    """What :class:`AudioConfig` would refuse in these settings, as a sentence, or ``None`` if they are valid.
+
+    The spectrogram explorer shows it inside the widget instead of raising; the checks are AudioConfig's.
     """
-    for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("hop_length", hop_length),
-                        ("win_length", win_length), ("n_mels", n_mels)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            return f"{name} must be a positive integer, got {value!r}."
-    for name, value in (("fmin", fmin), ("fmax", fmax), ("clip_val", clip_val)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
-            return f"{name} must be a finite number, got {value!r}."
-    if win_length > n_fft:
-        return f"win_length ({win_length}) must be ≤ n_fft ({n_fft}): a frame cannot hold a longer window."
-    if hop_length > win_length:
-        return (f"hop_length ({hop_length}) must be ≤ win_length ({win_length}); otherwise samples "
-                "between windows are never analysed and cannot be reconstructed.")
-    if fmin < 0:
-        return f"fmin must be ≥ 0 Hz, got {fmin}."
-    if fmax > sample_rate / 2:
-        return f"fmax ({fmax} Hz) must be ≤ the Nyquist frequency sample_rate/2 = {sample_rate / 2:g} Hz."
-    if fmin >= fmax:
-        return f"fmin ({fmin} Hz) must be below fmax ({fmax} Hz)."
-    if clip_val <= 0:
-        return f"clip_val must be > 0 (it keeps log() finite), got {clip_val}."
+    try:
+        AudioConfig(**settings)
+    except (TypeError, ValueError) as err:
+        return str(err)
     return None

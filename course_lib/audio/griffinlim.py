@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import as_real_array, positive_int
+from course_lib.checks import as_real_array, integer
 from .config import AudioConfig
 from .mel import dynamic_range_decompression, mel_to_linear
 from .stft import _torch_stft, istft, istft_from_scratch, single_threaded, stft, stft_from_scratch
@@ -90,7 +90,7 @@ def griffin_lim(magnitude, config: AudioConfig = AudioConfig(), n_iter: int = 32
     _check_magnitude(mag, config.n_freqs)
     n_iter = _check_iter(n_iter, momentum)
     if length is not None:
-        length = positive_int(length, "length")
+        length = integer(length, "length")
     if mag.shape[1] == 1 and length is None:
         raise ValueError("a single frame has no length to reconstruct; pass length=... or more frames.")
     hop, win = config.hop_length, config.win_length

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .checks import as_numpy_wave, positive_int
+from course_lib.checks import as_numpy_wave, integer
 from .preprocess import SILENCE_PEAK, clipped_fraction, resample, to_mono
 
 #: Default longest file :func:`load_audio` accepts, in seconds (TTS utterances are ~1–15 s).
@@ -32,7 +32,7 @@ def load_audio(path, sample_rate: int = 22050, max_duration: float | None = MAX_
     (a silent file is returned; :func:`~course_lib.audio.peak_normalize` then refuses it), and if a
     float file goes past full scale (it is scaled down by its peak, so the result stays in [-1, 1]).
     """
-    sample_rate = positive_int(sample_rate, "sample_rate")
+    sample_rate = integer(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}.")
     path = Path(path)
@@ -88,7 +88,7 @@ def save_audio(path, wave, sample_rate: int = 22050) -> Path:
     ``WriteFailed`` line, the mode follows the umask or the replaced file, a symlink is written
     through). Values outside [-1, 1] are clipped with a warning.
     """
-    sample_rate = positive_int(sample_rate, "sample_rate")
+    sample_rate = integer(sample_rate, "sample_rate")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}.")
     x = as_numpy_wave(wave, "wave", min_samples=1)

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .checks import as_real_array, as_torch_wave, positive_int
+from course_lib.checks import as_real_array, as_torch_wave, checked_by, integer
 from .config import AudioConfig
 from .stft import magnitude, single_threaded, stft
 
@@ -39,6 +39,16 @@ def mel_to_hz(m):
     return np.where(m >= _MIN_LOG_MEL, log_part, hz)
 
 
+def _check_filterbank(sample_rate=22050, n_fft=1024, n_mels=80, fmin=0.0, fmax=None) -> None:
+    for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("n_mels", n_mels)):
+        integer(value, name)
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(f"need 0 ≤ fmin < fmax ≤ sample_rate / 2, got fmin={fmin}, fmax={fmax}, "
+                         f"sample_rate={sample_rate}.")
+
+
+@checked_by(_check_filterbank)
 def mel_filterbank(sample_rate: int = 22050, n_fft: int = 1024, n_mels: int = 80,
                    fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Slaney mel filterbank ``[n_mels, n_fft // 2 + 1]``, equal to ``librosa.filters.mel(htk=False, norm="slaney")``.
@@ -47,12 +57,7 @@ def mel_filterbank(sample_rate: int = 22050, n_fft: int = 1024, n_mels: int = 80
     ``n_mels + 2`` centres are equally spaced in mel between ``fmin`` and ``fmax`` (default
     ``sample_rate / 2``); each triangle is scaled by ``2 / (c[i+2] - c[i])`` so all bands have equal area.
     """
-    for name, value in (("sample_rate", sample_rate), ("n_fft", n_fft), ("n_mels", n_mels)):
-        positive_int(value, name)
     fmax = sample_rate / 2 if fmax is None else fmax
-    if not 0 <= fmin < fmax <= sample_rate / 2:
-        raise ValueError(f"need 0 ≤ fmin < fmax ≤ sample_rate / 2, got fmin={fmin}, fmax={fmax}, "
-                         f"sample_rate={sample_rate}.")
     fft_freqs = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)  # [n_freqs] Hz of each FFT bin
     centres = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))  # [n_mels + 2] Hz
     widths = np.diff(centres)  # [n_mels + 1]

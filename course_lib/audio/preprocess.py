@@ -7,7 +7,7 @@ from math import gcd
 
 import numpy as np
 
-from .checks import as_numpy_wave, positive_int
+from course_lib.checks import as_numpy_wave, integer
 
 #: Peak |x| at or above this counts as full scale when looking for clipping.
 CLIP_LEVEL = 0.999
@@ -32,8 +32,8 @@ def resample(wave, orig_sr: int, target_sr: int) -> np.ndarray:
     removes what would alias above the new Nyquist frequency) and downsamples by ``orig/g``,
     ``g = gcd(orig, target)``. Output length is ``ceil(len · target / orig)``.
     """
-    orig_sr = positive_int(orig_sr, "orig_sr")
-    target_sr = positive_int(target_sr, "target_sr")
+    orig_sr = integer(orig_sr, "orig_sr")
+    target_sr = integer(target_sr, "target_sr")
     x = as_numpy_wave(wave, "wave")
     if orig_sr == target_sr or len(x) == 0:
         return x.astype(np.float32)

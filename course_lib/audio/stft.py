@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from .checks import as_numpy_wave, as_torch_wave, positive_int
+from course_lib.checks import as_numpy_wave, as_torch_wave, checked_by, integer
 
 WINDOWS = ("hann", "hamming", "rect")
 
@@ -40,7 +40,7 @@ def window(name: str, length: int) -> np.ndarray:
     Periodic (``N`` in the denominator, not ``N - 1``) as ``torch.hann_window`` and
     ``scipy.signal.get_window`` use for spectral analysis.
     """
-    length = positive_int(length, "window length")
+    length = integer(length, "window length")
     n = np.arange(length)
     if name == "hann":
         return 0.5 - 0.5 * np.cos(2 * np.pi * n / length)
@@ -61,33 +61,45 @@ def padded_window(name: str, win_length: int, n_fft: int) -> np.ndarray:
     return w
 
 
+def _check_frames(x, frame_length, hop_length) -> None:
+    frame_length = integer(frame_length, "frame_length")
+    integer(hop_length, "hop_length")
+    as_numpy_wave(x, "x", min_samples=frame_length)
+
+
+@checked_by(_check_frames)
 def frame_signal(x, frame_length: int, hop_length: int) -> np.ndarray:
     """Cut ``x [samples]`` into overlapping frames ``[n_frames, frame_length]`` (no padding).
 
     Frame ``m`` is ``x[m·hop : m·hop + frame_length]``; ``n_frames = 1 + (len(x) - frame_length) // hop``.
     """
-    frame_length = positive_int(frame_length, "frame_length")
-    hop_length = positive_int(hop_length, "hop_length")
-    x = as_numpy_wave(x, "x", min_samples=frame_length)
+    x = as_numpy_wave(x, "x")
     n_frames = 1 + (len(x) - frame_length) // hop_length
     starts = hop_length * np.arange(n_frames)[:, None]  # [n_frames, 1]
     return x[starts + np.arange(frame_length)[None, :]]  # [n_frames, frame_length]
 
 
+def _check_stft(x, n_fft=1024, hop_length=256, win_length=None, window_name="hann", center=True,
+                pad_mode="reflect") -> None:
+    n_fft = integer(n_fft, "n_fft")
+    if win_length is not None:
+        integer(win_length, "win_length")
+    x = as_numpy_wave(x, "x", min_samples=1)
+    if center and pad_mode == "reflect" and len(x) <= n_fft // 2:
+        raise ValueError(f"x has {len(x)} samples; reflect padding needs more than n_fft // 2 = {n_fft // 2}.")
+
+
+@checked_by(_check_stft)
 def stft_from_scratch(x, n_fft: int = 1024, hop_length: int = 256, win_length: int | None = None,
                       window_name: str = "hann", center: bool = True, pad_mode: str = "reflect") -> np.ndarray:
     """Complex STFT ``[n_fft // 2 + 1, n_frames]`` of ``x [samples]``: pad → frame → window → FFT.
 
     Equals ``torch.stft(..., center=center, pad_mode=pad_mode, return_complex=True)``.
     """
-    n_fft = positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
-    x = as_numpy_wave(x, "x", min_samples=1)
+    win_length = n_fft if win_length is None else win_length
+    x = as_numpy_wave(x, "x")
     if center:
-        pad = n_fft // 2
-        if pad_mode == "reflect" and len(x) <= pad:
-            raise ValueError(f"x has {len(x)} samples; reflect padding needs more than n_fft // 2 = {pad}.")
-        x = np.pad(x, pad, mode=pad_mode)
+        x = np.pad(x, n_fft // 2, mode=pad_mode)
     frames = frame_signal(x, n_fft, hop_length)  # [n_frames, n_fft]
     frames = frames * padded_window(window_name, win_length, n_fft)[None, :]
     return np.fft.rfft(frames, n=n_fft, axis=-1).T  # [n_fft // 2 + 1, n_frames]
@@ -107,7 +119,7 @@ def istft_from_scratch(spec, hop_length: int = 256, win_length: int | None = Non
         raise ValueError("spec contains NaN or infinite values.")
     n_fft = 2 * (spec.shape[0] - 1)
     win_length = n_fft if win_length is None else win_length
-    hop_length = positive_int(hop_length, "hop_length")
+    hop_length = integer(hop_length, "hop_length")
     w = padded_window(window_name, win_length, n_fft)
     frames = np.fft.irfft(spec.T, n=n_fft, axis=-1) * w[None, :]  # [n_frames, n_fft]
     n_frames = frames.shape[0]
@@ -139,9 +151,9 @@ def _torch_window(name: str, win_length: int, like: torch.Tensor) -> torch.Tenso
 def stft(wave, n_fft: int = 1024, hop_length: int = 256, win_length: int | None = None,
          window_name: str = "hann", center: bool = True) -> torch.Tensor:
     """Fast complex STFT with ``torch.stft`` (reflect padding): ``[..., samples] → [..., n_fft//2+1, frames]``."""
-    n_fft = positive_int(n_fft, "n_fft")
-    hop_length = positive_int(hop_length, "hop_length")
-    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
+    n_fft = integer(n_fft, "n_fft")
+    hop_length = integer(hop_length, "hop_length")
+    win_length = n_fft if win_length is None else integer(win_length, "win_length")
     if win_length > n_fft:
         raise ValueError(f"win_length ({win_length}) must be ≤ n_fft ({n_fft}).")
     need = n_fft // 2 + 1 if center else n_fft

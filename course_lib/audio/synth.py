@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import positive_int
+from course_lib.checks import integer
 
 
 def _time(seconds: float, sample_rate: int) -> np.ndarray:
-    sample_rate = positive_int(sample_rate, "sample_rate")
+    sample_rate = integer(sample_rate, "sample_rate")
     if not np.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"seconds must be a positive number, got {seconds!r}.")
     return np.arange(int(round(seconds * sample_rate))) / sample_rate

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from course_lib.audio.checks import as_numpy_wave
+from course_lib.checks import as_numpy_wave, checked_by
 
 __all__ = [
     "snr_db", "add_noise", "time_shift", "time_stretch", "pitch_shift", "speed_perturb",
@@ -47,6 +47,19 @@ def snr_db(clean, noisy) -> float:
     return 10 * math.log10(float(np.sum(clean.astype(np.float64) ** 2)) / noise_power)
 
 
+def _check_add_noise(wave, snr, noise=None, rng=None) -> None:
+    wave = as_numpy_wave(wave, "wave", min_samples=1)
+    _finite(snr, "snr")
+    if float(np.mean(wave.astype(np.float64) ** 2)) == 0:
+        raise ValueError("wave is all zeros: the SNR of silence is undefined; pick a wave with sound")
+    if noise is not None:
+        noise = as_numpy_wave(noise, "noise", min_samples=len(wave))[: len(wave)].astype(np.float64)
+        if float(np.mean(noise ** 2)) == 0:
+            raise ValueError("noise is all zeros; it cannot be scaled to any SNR")
+    _rng(rng)
+
+
+@checked_by(_check_add_noise)
 def add_noise(wave, snr: float, noise=None, rng=None) -> np.ndarray:
     """Add noise scaled so that the SNR is exactly ``snr`` dB.
 
@@ -54,18 +67,13 @@ def add_noise(wave, snr: float, noise=None, rng=None) -> np.ndarray:
     must be at least as long as the wave and is cut to its length. The noise gain is
     g = sqrt(P_signal / (P_noise · 10^(snr/10))), with P the mean power over the wave.
     """
-    wave = as_numpy_wave(wave, "wave", min_samples=1)
-    snr = _finite(snr, "snr")
+    wave = as_numpy_wave(wave, "wave")
     p_signal = float(np.mean(wave.astype(np.float64) ** 2))
-    if p_signal == 0:
-        raise ValueError("wave is all zeros: the SNR of silence is undefined; pick a wave with sound")
     if noise is None:
         noise = _rng(rng).standard_normal(wave.shape)
     else:
-        noise = as_numpy_wave(noise, "noise", min_samples=len(wave))[: len(wave)].astype(np.float64)
+        noise = as_numpy_wave(noise, "noise")[: len(wave)].astype(np.float64)
     p_noise = float(np.mean(noise ** 2))
-    if p_noise == 0:
-        raise ValueError("noise is all zeros; it cannot be scaled to any SNR")
     gain = math.sqrt(p_signal / (p_noise * 10 ** (snr / 10)))
     return (wave + gain * noise).astype(wave.dtype)
 

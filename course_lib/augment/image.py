@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_lib.checks import checked_by
+
 __all__ = [
     "random_shift", "random_rotation", "elastic_deform", "add_noise", "mixup", "compose",
     "perturbed_copies", "subset_per_class",
@@ -107,19 +109,24 @@ def add_noise(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, std:
     return (x + std * noise).clamp(0.0, 1.0), y
 
 
-def mixup(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, alpha: float = 0.2,
-          n_classes: int = 10):
-    """mixup (Zhang et al. 2018, eq. 1): x̃ = λ x_i + (1−λ) x_j, ỹ = λ y_i + (1−λ) y_j with
-    λ ~ Beta(α, α) and j a random partner in the batch. Returns soft labels [batch, n_classes]."""
+def _check_mixup(x, y, generator, alpha=0.2, n_classes=10) -> None:
     _check_images(x)
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not alpha > 0:
         raise ValueError(f"alpha must be > 0 (Beta(α, α) concentration), got {alpha!r}")
     if y.dim() == 1:
         if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= n_classes:
             raise ValueError(f"labels must be integers in 0..{n_classes - 1}, got {y.tolist()[:8]}...")
-        y = F.one_hot(y, n_classes).to(x.dtype)                              # [B, n_classes]
     elif y.shape != (x.shape[0], n_classes):
         raise ValueError(f"y must be labels [batch] or probabilities [batch, {n_classes}], got {tuple(y.shape)}")
+
+
+@checked_by(_check_mixup)
+def mixup(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator, alpha: float = 0.2,
+          n_classes: int = 10):
+    """mixup (Zhang et al. 2018, eq. 1): x̃ = λ x_i + (1−λ) x_j, ỹ = λ y_i + (1−λ) y_j with
+    λ ~ Beta(α, α) and j a random partner in the batch. Returns soft labels [batch, n_classes]."""
+    if y.dim() == 1:
+        y = F.one_hot(y, n_classes).to(x.dtype)                              # [B, n_classes]
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     lam = float(np.random.default_rng(seed).beta(alpha, alpha))               # one λ per batch
     partner = torch.randperm(x.shape[0], generator=generator)

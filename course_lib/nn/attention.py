@@ -11,8 +11,8 @@ followed by a masked softmax over the encoder steps and a weighted sum (the *con
   paper (Shen et al. 2018, sec. 2.2) uses the *cumulative* weights instead; NVIDIA's reference code,
   and this module, convolve two channels: the previous and the cumulative weights.
 
-Masks follow one convention everywhere: ``mask`` is ``True`` at **padded** encoder steps, whose
-energies become ``-inf`` so they receive exactly zero weight.
+Masks follow the course's one convention (:func:`course_lib.nn.rnn.padding_mask`): ``mask`` is
+``True`` at **padded** encoder steps, whose energies become ``-inf`` so they receive exactly zero weight.
 
 The layer names (``query_layer.linear_layer``, ``location_layer.location_conv.conv``, ...) are
 those of NVIDIA/tacotron2, so its published weights load into :class:`LocationSensitiveAttention`.
@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.checks import checked_by
+
 __all__ = [
-    "padding_mask",
     "masked_softmax",
     "dot_product_attention",
     "LinearNorm",
@@ -38,18 +39,6 @@ __all__ = [
     "LocationLayer",
     "LocationSensitiveAttention",
 ]
-
-
-def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """``True`` at padded positions: ``mask[b, t] = t >= lengths[b]``.  # [batch, max_len]"""
-    lengths = torch.as_tensor(lengths)
-    if lengths.dim() != 1:
-        raise ValueError(f"lengths must be a 1-D tensor [batch], got shape {tuple(lengths.shape)}")
-    if len(lengths) and int(lengths.min()) < 1:
-        raise ValueError(f"every sequence needs at least one step, got lengths {lengths.tolist()}")
-    max_len = int(lengths.max()) if max_len is None else int(max_len)
-    steps = torch.arange(max_len, device=lengths.device)
-    return steps[None, :] >= lengths[:, None]
 
 
 def masked_softmax(energies: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -68,6 +57,10 @@ def _check_memory(memory: torch.Tensor, mask: torch.Tensor | None) -> None:
         raise ValueError(f"memory must be [batch, time, channels], got shape {tuple(memory.shape)}")
     if mask is not None and tuple(mask.shape) != tuple(memory.shape[:2]):
         raise ValueError(f"mask must be [batch, time] = {tuple(memory.shape[:2])}, got {tuple(mask.shape)}")
+
+
+def _check_attention_input(self, query, memory, mask=None, *args, **kwargs) -> None:
+    _check_memory(memory, mask)
 
 
 def dot_product_attention(query, keys, values=None, mask=None, scale: bool = True):
@@ -130,9 +123,9 @@ class AdditiveAttention(nn.Module):
         """query ``[batch, query_dim]``, processed memory ``[batch, time, attention_dim]`` → ``[batch, time]``."""
         return self.v(torch.tanh(self.query_layer(query)[:, None, :] + processed_memory)).squeeze(-1)
 
+    @checked_by(_check_attention_input)
     def forward(self, query, memory, mask=None, processed_memory=None):
         """Return ``(context [batch, memory_dim], weights [batch, time])``."""
-        _check_memory(memory, mask)
         if processed_memory is None:
             processed_memory = self.memory_layer(memory)  # [batch, time, attention_dim]
         weights = masked_softmax(self.energies(query, processed_memory), mask)

@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks import integer, probability
+from course_lib import checks
+from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
     "conv_output_size", "im2col", "conv2d", "conv1d", "max_pool2d",
@@ -33,48 +34,72 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- argument checks
-def _pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """``3`` → ``(3, 3)``; ``(2, 1)`` stays; anything else is a clear error."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum} in every dimension, got {tuple(value)}")
-    return int(value[0]), int(value[1])
+def _pair(value) -> tuple[int, int]:
+    """``3`` → ``(3, 3)``; ``(2, 1)`` stays (already checked by :func:`course_lib.checks.pair`)."""
+    return (int(value), int(value)) if np.ndim(value) == 0 else (int(value[0]), int(value[1]))
 
 
-def _check_tensor(x, name: str, rank: int, layout: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != rank:
-        raise ValueError(f"{name} must have {rank} dimensions {layout}, got shape {tuple(x.shape)}; "
-                         "add a batch dimension with .unsqueeze(0) if you have a single example")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}; use .float()")
-
-
-def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """Length of one output axis; raises ValueError if the (dilated) kernel does not fit."""
-    span = dilation * (kernel - 1) + 1                       # how far the dilated kernel reaches
+def _check_fits(n, kernel, stride=1, padding=0, dilation=1) -> None:
+    span = dilation * (kernel - 1) + 1
     if span > n + 2 * padding:
         raise ValueError(f"the kernel (size {kernel}, dilation {dilation}, so it spans {span}) is larger "
                          f"than the padded input ({n} + 2·{padding} = {n + 2 * padding}); "
                          "use a smaller kernel or more padding")
+
+
+def _check_windows(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0) -> None:
+    checks.tensor(x, "x", 4, "[batch, channels, height, width]")
+    checks.pair(kernel_size, "kernel_size", 1)
+    if stride is not None:
+        checks.pair(stride, "stride", 1)
+    checks.pair(padding, "padding", 0)
+    checks.pair(dilation, "dilation", 1)
+
+
+def _check_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1) -> None:
+    checks.tensor(x, "x", 4, "[batch, channels, height, width]")
+    checks.tensor(weight, "weight", 4, "[out_channels, in_channels, kernel_h, kernel_w]")
+    out_ch, in_ch = weight.shape[:2]
+    if x.shape[1] != in_ch:
+        raise ValueError(f"x has {x.shape[1]} channels but weight expects {in_ch} "
+                         f"(weight shape {tuple(weight.shape)} is [out, in, kh, kw])")
+    if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (out_ch,)):
+        raise ValueError(f"bias must be a tensor of shape ({out_ch},), one per output channel, "
+                         f"got {getattr(bias, 'shape', bias)!r}")
+    _check_windows(x, tuple(weight.shape[2:]), stride, padding, dilation)
+
+
+def _check_conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1) -> None:
+    checks.tensor(x, "x", 3, "[batch, channels, time]")
+    checks.tensor(weight, "weight", 3, "[out_channels, in_channels, kernel]")
+    for name, value, minimum in (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)):
+        integer(value, name, minimum)
+
+
+def _check_max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> None:
+    _check_windows(x, kernel_size, stride, padding, dilation)
+    (kh, kw), (ph, pw) = _pair(kernel_size), _pair(padding)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
+
+
+@checked_by(_check_fits)
+def conv_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Length of one output axis; raises ValueError if the (dilated) kernel does not fit."""
+    span = dilation * (kernel - 1) + 1                       # how far the dilated kernel reaches
     return (n + 2 * padding - span) // stride + 1
 
 
 # ----------------------------------------------------------------------------- im2col and conv
+@checked_by(_check_windows)
 def im2col(x: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1,
            pad_value: float = 0.0) -> torch.Tensor:
     """Cut every kernel window of ``x`` [batch, channels, H, W] into a column.
 
     Returns [batch, channels·kh·kw, H_out·W_out], ordered like ``F.unfold`` (channel slowest).
     """
-    _check_tensor(x, "x", 4, "[batch, channels, height, width]")
-    (kh, kw), (sh, sw) = _pair(kernel_size, "kernel_size", 1), _pair(stride, "stride", 1)
-    (ph, pw), (dh, dw) = _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
+    (kh, kw), (sh, sw) = _pair(kernel_size), _pair(stride)
+    (ph, pw), (dh, dw) = _pair(padding), _pair(dilation)
     batch, channels, height, width = x.shape
     h_out = conv_output_size(height, kh, sh, ph, dh)
     w_out = conv_output_size(width, kw, sw, pw, dw)
@@ -88,6 +113,7 @@ def im2col(x: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1,
     return windows.reshape(batch, channels * kh * kw, h_out * w_out)
 
 
+@checked_by(_check_conv2d)
 def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            stride=1, padding=0, dilation=1) -> torch.Tensor:
     """2-D convolution (cross-correlation) as im2col + one matrix product; equals ``F.conv2d``.
@@ -95,17 +121,8 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     x [batch, in_channels, H, W], weight [out_channels, in_channels, kh, kw], bias [out_channels].
     Returns [batch, out_channels, H_out, W_out].
     """
-    _check_tensor(x, "x", 4, "[batch, channels, height, width]")
-    _check_tensor(weight, "weight", 4, "[out_channels, in_channels, kernel_h, kernel_w]")
     out_ch, in_ch, kh, kw = weight.shape
-    if x.shape[1] != in_ch:
-        raise ValueError(f"x has {x.shape[1]} channels but weight expects {in_ch} "
-                         f"(weight shape {tuple(weight.shape)} is [out, in, kh, kw])")
-    if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (out_ch,)):
-        raise ValueError(f"bias must be a tensor of shape ({out_ch},), one per output channel, "
-                         f"got {getattr(bias, 'shape', bias)!r}")
-    (sh, sw), (ph, pw), (dh, dw) = (_pair(stride, "stride", 1), _pair(padding, "padding", 0),
-                                    _pair(dilation, "dilation", 1))
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
     h_out = conv_output_size(x.shape[2], kh, sh, ph, dh)
     w_out = conv_output_size(x.shape[3], kw, sw, pw, dw)
     cols = im2col(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw))  # [B, C·kh·kw, H_out·W_out]
@@ -115,6 +132,7 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     return out.reshape(x.shape[0], out_ch, h_out, w_out)
 
 
+@checked_by(_check_conv1d)
 def conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            stride: int = 1, padding: int = 0, dilation: int = 1) -> torch.Tensor:
     """1-D convolution over time; equals ``F.conv1d``.
@@ -122,28 +140,21 @@ def conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     x [batch, in_channels, time], weight [out_channels, in_channels, kernel] → [batch, out, T_out].
     A 1-D convolution is a 2-D one over an image of height 1, so we reuse :func:`conv2d`.
     """
-    _check_tensor(x, "x", 3, "[batch, channels, time]")
-    _check_tensor(weight, "weight", 3, "[out_channels, in_channels, kernel]")
-    for name, value, minimum in (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-            raise ValueError(f"{name} must be an int >= {minimum} for a 1-D convolution, got {value!r}")
     out = conv2d(x[:, :, None, :], weight[:, :, None, :], bias,          # [B, C, 1, T]
                  stride=(1, stride), padding=(0, padding), dilation=(1, dilation))
     return out[:, :, 0, :]                                              # [B, out, T_out]
 
 
+@checked_by(_check_max_pool2d)
 def max_pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0, dilation=1) -> torch.Tensor:
     """Max pooling: the largest value of every window; equals ``F.max_pool2d`` (ceil_mode=False).
 
     ``stride`` defaults to ``kernel_size``; padding counts as −∞ (never the maximum) and, as in
     PyTorch, may be at most half the kernel.
     """
-    _check_tensor(x, "x", 4, "[batch, channels, height, width]")
-    kh, kw = _pair(kernel_size, "kernel_size", 1)
-    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", 1)
-    (ph, pw), (dh, dw) = _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"padding {(ph, pw)} must be at most half the kernel size {(kh, kw)}")
+    kh, kw = _pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None else _pair(stride)
+    (ph, pw), (dh, dw) = _pair(padding), _pair(dilation)
     batch, channels, height, width = x.shape
     h_out = conv_output_size(height, kh, sh, ph, dh)
     w_out = conv_output_size(width, kw, sw, pw, dw)

@@ -17,6 +17,9 @@ from collections.abc import Sequence
 
 import torch
 
+from course_lib import checks
+from course_lib.checks import checked_by
+
 # --------------------------------------------------------------------------------------------
 # Activations and their derivatives (written from their definitions)
 # --------------------------------------------------------------------------------------------
@@ -62,6 +65,16 @@ ACTIVATIONS = {
 # --------------------------------------------------------------------------------------------
 
 
+def _check_forward_ran(self, grad_out) -> None:
+    stored, arg = (self._x, "x") if hasattr(self, "_x") else (self._z, "z")
+    if stored is None:
+        raise RuntimeError(f"{type(self).__name__}.backward was called before forward: run forward({arg}) first.")
+
+
+def _check_activation(self, name) -> None:
+    checks.choice(name, "activation", ACTIVATIONS)
+
+
 class Linear:
     """Affine layer y = x Wᵀ + b with a hand-written backward pass.
 
@@ -81,10 +94,9 @@ class Linear:
         self._x = x  # [batch, in], kept for the backward pass
         return x @ self.weight.T + self.bias  # [batch, out]
 
+    @checked_by(_check_forward_ran)
     def backward(self, grad_out: torch.Tensor) -> torch.Tensor:
         """Given ∂L/∂y [batch, out], store ∂L/∂W and ∂L/∂b and return ∂L/∂x [batch, in]."""
-        if self._x is None:
-            raise RuntimeError("Linear.backward was called before forward: run forward(x) first.")
         self.grad_weight = grad_out.T @ self._x  # [out, in]
         self.grad_bias = grad_out.sum(dim=0)  # [out]
         return grad_out @ self.weight  # [batch, in]
@@ -99,9 +111,8 @@ class Linear:
 class Activation:
     """Element-wise non-linearity a = f(z); backward multiplies by f'(z)."""
 
+    @checked_by(_check_activation)
     def __init__(self, name: str):
-        if name not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}.")
         self.name = name
         self.f, self.f_prime = ACTIVATIONS[name]
         self._z: torch.Tensor | None = None
@@ -110,9 +121,8 @@ class Activation:
         self._z = z
         return self.f(z)
 
+    @checked_by(_check_forward_ran)
     def backward(self, grad_out: torch.Tensor) -> torch.Tensor:
-        if self._z is None:
-            raise RuntimeError("Activation.backward was called before forward: run forward(z) first.")
         return grad_out * self.f_prime(self._z)  # chain rule, element by element
 
     def parameters(self) -> list[torch.Tensor]:

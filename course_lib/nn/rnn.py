@@ -24,13 +24,33 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks import integer, probability
+from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
+    "RNNCell", "LSTMCell", "GRUCell", "padding_mask", "reverse_padded", "Recurrent",
     "Bidirectional", "recurrent_layer", "make_parity_batch", "SequenceClassifier",
     "ConvBiLSTMConfig", "ConvBiLSTM",
 ]
+
+
+def _check_sizes(self, input_size, hidden_size) -> None:
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        integer(value, name)
+
+
+def _check_step(self, x, state=None) -> None:
+    if x.dim() != 2 or x.shape[1] != self.input_size:
+        raise ValueError(f"{type(self).__name__} expects x of shape [batch, {self.input_size}], "
+                         f"got {tuple(x.shape)}")
+
+
+def _check_sequence(self, x, lengths=None, state=None) -> None:
+    _check_features(x, self.cell.input_size)
+
+
+def _check_features(x, size: int) -> None:
+    if x.dim() != 3 or x.shape[2] != size:
+        raise ValueError(f"x must be [batch, time, {size}], got {tuple(x.shape)}")
 
 
 class _Cell(nn.Module):
@@ -38,11 +58,9 @@ class _Cell(nn.Module):
 
     gates = 1
 
+    @checked_by(_check_sizes)
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
         rows = self.gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size))   # [gates·H, I]
@@ -56,19 +74,14 @@ class _Cell(nn.Module):
     def initial_state(self, batch: int, like: torch.Tensor):
         return like.new_zeros(batch, self.hidden_size)
 
-    def _check(self, x: torch.Tensor) -> None:
-        if x.dim() != 2 or x.shape[1] != self.input_size:
-            raise ValueError(f"{type(self).__name__} expects x of shape [batch, {self.input_size}], "
-                             f"got {tuple(x.shape)}")
-
 
 class RNNCell(_Cell):
     """Elman cell: h' = tanh(W_ih x + b_ih + W_hh h + b_hh). State: h [batch, hidden]."""
 
     gates = 1
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        self._check(x)
         return torch.tanh(x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh)
 
 
@@ -80,8 +93,8 @@ class LSTMCell(_Cell):
     def initial_state(self, batch: int, like: torch.Tensor):
         return like.new_zeros(batch, self.hidden_size), like.new_zeros(batch, self.hidden_size)
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
-        self._check(x)
         h, c = state
         pre = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # [B, 4H]
         i, f, g, o = pre.chunk(4, dim=1)
@@ -95,8 +108,8 @@ class GRUCell(_Cell):
 
     gates = 3
 
+    @checked_by(_check_step)
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        self._check(x)
         xr, xz, xn = (x @ self.weight_ih.T + self.bias_ih).chunk(3, dim=1)   # [B, H] each
         hr, hz, hn = (h @ self.weight_hh.T + self.bias_hh).chunk(3, dim=1)
         r = torch.sigmoid(xr + hr)                                            # reset gate
@@ -108,24 +121,36 @@ class GRUCell(_Cell):
 _CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 
-def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """[batch] lengths → [batch, time] bool mask, True on real steps."""
-    if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.is_floating_point():
+def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """[batch] lengths → [batch, time] bool mask, ``True`` on **padded** steps: ``mask[b, t] = t >= lengths[b]``.
+
+    The one mask convention of the course (as ``key_padding_mask`` in PyTorch): attention fills the
+    padded energies with −∞, the models zero padded frames with ``masked_fill(mask, 0)``.
+    """
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or lengths.is_floating_point():
         raise ValueError(f"lengths must be a 1-D integer tensor [batch], got {lengths!r}")
-    max_len = int(lengths.max()) if max_len is None else max_len
-    if lengths.numel() and (int(lengths.min()) < 1 or int(lengths.max()) > max_len):
+    max_len = int(lengths.max()) if max_len is None else int(max_len)
+    if lengths.numel() and int(lengths.min()) < 1:
+        raise ValueError(f"every sequence needs at least one step: lengths must lie in 1..{max_len}, "
+                         f"got {lengths.tolist()}")
+    if lengths.numel() and int(lengths.max()) > max_len:
         raise ValueError(f"every length must lie in 1..{max_len} (the padded time axis), "
                          f"got {lengths.tolist()}")
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+    return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]
 
 
+def _check_reversal(x, lengths) -> None:
+    padding_mask(lengths, x.shape[1])                             # checks 1 <= length <= time
+
+
+@checked_by(_check_reversal)
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Reverse the real steps of each sequence in x [batch, time, ...]; padding stays in place.
 
     (a b c _ _) → (c b a _ _). Applying it twice gives x back.
     """
     batch, time = x.shape[:2]
-    lengths_to_mask(lengths, time)                                # checks 1 <= length <= time
     t = torch.arange(time, device=x.device)[None, :]              # [1, T]
     src = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)   # [B, T]
     index = src.reshape(batch, time, *([1] * (x.dim() - 2))).expand_as(x)
@@ -143,22 +168,21 @@ class Recurrent(nn.Module):
         super().__init__()
         self.cell = cell
 
+    @checked_by(_check_sequence)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None, state=None):
-        if x.dim() != 3 or x.shape[2] != self.cell.input_size:
-            raise ValueError(f"x must be [batch, time, {self.cell.input_size}], got {tuple(x.shape)}")
         batch, time, _ = x.shape
-        mask = None if lengths is None else lengths_to_mask(lengths.to(x.device), time)  # [B, T]
+        pad = None if lengths is None else padding_mask(lengths.to(x.device), time)  # [B, T]
         state = self.cell.initial_state(batch, x) if state is None else state
         outputs = []
         for t in range(time):
             new = self.cell(x[:, t], state)
-            if mask is not None:                                  # freeze finished sequences
-                keep = mask[:, t, None]                           # [B, 1]
-                new = (tuple(torch.where(keep, n, s) for n, s in zip(new, state))
-                       if isinstance(new, tuple) else torch.where(keep, new, state))
+            if pad is not None:                                   # freeze finished sequences
+                done = pad[:, t, None]                            # [B, 1]
+                new = (tuple(torch.where(done, s, n) for n, s in zip(new, state))
+                       if isinstance(new, tuple) else torch.where(done, state, new))
             state = new
             h = state[0] if isinstance(state, tuple) else state   # [B, H]
-            outputs.append(h if mask is None else h * mask[:, t, None])
+            outputs.append(h if pad is None else h.masked_fill(pad[:, t, None], 0.0))
         return torch.stack(outputs, dim=1), state                 # [B, T, H]
 
 
@@ -222,7 +246,7 @@ def make_parity_batch(batch: int, min_len: int, max_len: int, generator: torch.G
         raise ValueError(f"need batch >= 1 and 1 <= min_len <= max_len, got {batch}, {min_len}, {max_len}")
     lengths = torch.randint(min_len, max_len + 1, (batch,), generator=generator)
     bits = torch.randint(0, 2, (batch, max_len), generator=generator)
-    bits = bits * lengths_to_mask(lengths, max_len)               # zero the padding
+    bits = bits.masked_fill(padding_mask(lengths, max_len), 0)    # zero the padding
     return bits.float()[:, :, None], lengths, bits.sum(1) % 2
 
 
@@ -267,6 +291,15 @@ class ConvBiLSTMConfig:
         return cls(channels=64)
 
 
+def _check_config(self, config=None) -> None:
+    if config is not None and not isinstance(config, ConvBiLSTMConfig):
+        raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
+
+
+def _check_encoder_input(self, x, lengths) -> None:
+    _check_features(x, self.config.channels)
+
+
 class ConvBiLSTM(nn.Module):
     """x [batch, time, channels], lengths [batch] → outputs [batch, time, channels] at EVERY step.
 
@@ -278,10 +311,9 @@ class ConvBiLSTM(nn.Module):
     convolutions instead). In training, batch-norm statistics still include the padded steps.
     """
 
+    @checked_by(_check_config)
     def __init__(self, config: ConvBiLSTMConfig = ConvBiLSTMConfig()):
         super().__init__()
-        if not isinstance(config, ConvBiLSTMConfig):
-            raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
         self.config = config
         c, k = config.channels, config.kernel_size
         self.convs = nn.ModuleList(
@@ -289,13 +321,12 @@ class ConvBiLSTM(nn.Module):
             for _ in range(config.n_convs))
         self.lstm = nn.LSTM(c, c // 2, batch_first=True, bidirectional=True)
 
+    @checked_by(_check_encoder_input)
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3 or x.shape[2] != self.config.channels:
-            raise ValueError(f"x must be [batch, time, {self.config.channels}], got {tuple(x.shape)}")
-        mask = lengths_to_mask(lengths, x.shape[1]).to(x.device)[:, None, :]   # [B, 1, T]
+        pad = padding_mask(lengths, x.shape[1]).to(x.device)[:, None, :]      # [B, 1, T]
         h = x.transpose(1, 2)                                                  # [B, C, T]
         for block in self.convs:
-            h = F.dropout(F.relu(block(h * mask)), self.config.dropout, self.training)
+            h = F.dropout(F.relu(block(h.masked_fill(pad, 0.0))), self.config.dropout, self.training)
         packed = nn.utils.rnn.pack_padded_sequence(h.transpose(1, 2), lengths.cpu(),
                                                    batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import AdditiveAttention, LocationSensitiveAttention, dot_product_attention, padding_mask
+from .attention import AdditiveAttention, LocationSensitiveAttention, dot_product_attention
+from .rnn import padding_mask
 
 LETTERS = "abcdefgh"
 PAD, EOS, BOS = 0, len(LETTERS) + 1, len(LETTERS) + 2

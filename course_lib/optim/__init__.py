@@ -23,8 +23,8 @@ from .optimizers import (
 from .schedules import ExponentialLR, StepLR, exponential_lr, schedule_curve, step_lr
 
 __all__ = [
-    "SGD", "Momentum", "NAG", "Adagrad", "RMSprop", "Adadelta", "Adam", "OPTIMIZERS", "make_optimizer",
-    "sgd_update", "adagrad_update", "rmsprop_update", "adadelta_update", "adam_update",
-    "StepLR", "ExponentialLR", "step_lr", "exponential_lr", "schedule_curve",
-    "rosenbrock", "beale", "Landscape", "LANDSCAPES", "trajectory",
+    "Adadelta", "Adagrad", "Adam", "ExponentialLR", "LANDSCAPES", "Landscape", "Momentum", "NAG",
+    "OPTIMIZERS", "RMSprop", "SGD", "StepLR", "adadelta_update", "adagrad_update", "adam_update",
+    "beale", "exponential_lr", "make_optimizer", "rmsprop_update", "rosenbrock", "schedule_curve",
+    "sgd_update", "step_lr", "trajectory",
 ]

@@ -18,26 +18,15 @@ sits), we follow torch and say so in the docstring.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 
+from course_lib import checks
+
 # --------------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------------
-
-
-def _number(owner: str, name: str, value, *, low: float = 0.0, high: float = math.inf,
-            high_open: bool = False, hint: str = "") -> float:
-    """Return ``value`` as a float after checking it is a finite real number in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{owner}: {name} must be a Python number, got {type(value).__name__} ({value!r}).")
-    value = float(value)
-    if not math.isfinite(value) or value < low or value > high or (high_open and value == high):
-        where = f"≥ {low:g}" if high == math.inf else f"in [{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{owner}: {name} must be a finite number {where}, got {value!r}. {hint}".rstrip())
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,9 +164,9 @@ class _FromScratch(torch.optim.Optimizer):
         self._validate(self.param_groups[-1])
 
     def _validate(self, group: dict) -> None:
-        _number(type(self).__name__, "lr", group["lr"], hint="Pick a learning rate such as 1e-3.")
+        checks.real(group["lr"], f"{type(self).__name__}.lr", 0.0, hint="Pick a learning rate such as 1e-3.")
         if group.get("weight_decay", 0) != 0:
-            _number(type(self).__name__, "weight_decay", group["weight_decay"])
+            checks.real(group["weight_decay"], f"{type(self).__name__}.weight_decay", 0.0)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None):
@@ -210,8 +199,8 @@ class SGD(_FromScratch):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         name = type(self).__name__
-        _number(name, "momentum", group["momentum"], high=1.0, high_open=True, hint="Typical: 0.9.")
-        _number(name, "dampening", group["dampening"], high=1.0)
+        checks.real(group["momentum"], f"{name}.momentum", 0.0, high=1.0, high_open=True, hint="Typical: 0.9.")
+        checks.real(group["dampening"], f"{name}.dampening", 0.0, high=1.0)
         if not isinstance(group["nesterov"], bool):
             raise TypeError(f"{name}: nesterov must be True or False, got {group['nesterov']!r}.")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
@@ -251,9 +240,9 @@ class Adagrad(_FromScratch):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         name = type(self).__name__
-        _number(name, "lr_decay", group["lr_decay"])
-        _number(name, "initial_accumulator_value", group["initial_accumulator_value"])
-        _number(name, "eps", group["eps"], hint="Typical: 1e-10.")
+        checks.real(group["lr_decay"], f"{name}.lr_decay", 0.0)
+        checks.real(group["initial_accumulator_value"], f"{name}.initial_accumulator_value", 0.0)
+        checks.real(group["eps"], f"{name}.eps", 0.0, hint="Typical: 1e-10.")
 
 
 class RMSprop(_FromScratch):
@@ -269,9 +258,9 @@ class RMSprop(_FromScratch):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         name = type(self).__name__
-        _number(name, "alpha", group["alpha"], high=1.0, high_open=True, hint="Typical: 0.99.")
-        _number(name, "eps", group["eps"], hint="Typical: 1e-8.")
-        _number(name, "momentum", group["momentum"], high=1.0, high_open=True)
+        checks.real(group["alpha"], f"{name}.alpha", 0.0, high=1.0, high_open=True, hint="Typical: 0.99.")
+        checks.real(group["eps"], f"{name}.eps", 0.0, hint="Typical: 1e-8.")
+        checks.real(group["momentum"], f"{name}.momentum", 0.0, high=1.0, high_open=True)
         if not isinstance(group["centered"], bool):
             raise TypeError(f"{name}: centered must be True or False, got {group['centered']!r}.")
 
@@ -288,8 +277,8 @@ class Adadelta(_FromScratch):
     def _validate(self, group: dict) -> None:
         super()._validate(group)
         name = type(self).__name__
-        _number(name, "rho", group["rho"], high=1.0, hint="Typical: 0.9 (Zeiler used 0.95).")
-        _number(name, "eps", group["eps"], hint="Typical: 1e-6.")
+        checks.real(group["rho"], f"{name}.rho", 0.0, high=1.0, hint="Typical: 0.9 (Zeiler used 0.95).")
+        checks.real(group["eps"], f"{name}.eps", 0.0, hint="Typical: 1e-6.")
 
 
 class Adam(_FromScratch):
@@ -308,8 +297,8 @@ class Adam(_FromScratch):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}.")
         for i, beta in enumerate(betas):
-            _number(name, f"betas[{i}]", beta, high=1.0, high_open=True, hint="Typical: (0.9, 0.999).")
-        _number(name, "eps", group["eps"], hint="Typical: 1e-8.")
+            checks.real(beta, f"{name}.betas[{i}]", 0.0, high=1.0, high_open=True, hint="Typical: (0.9, 0.999).")
+        checks.real(group["eps"], f"{name}.eps", 0.0, hint="Typical: 1e-8.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +326,6 @@ def make_optimizer(name: str, params, lr: float, *, reference: bool = False, **k
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}.")
     ours, theirs, fixed = OPTIMIZERS[name]
-    _number(name, "lr", lr, hint="Pick a learning rate such as 1e-3.")
+    checks.real(lr, f"{name}.lr", 0.0, hint="Pick a learning rate such as 1e-3.")
     cls = theirs if reference else ours
     return cls(params, lr=lr, **{**fixed, **kwargs})

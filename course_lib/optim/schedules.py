@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .optimizers import _number
+from course_lib import checks
 
 
 def step_lr(base_lr: float, epoch: int, step_size: int, gamma: float = 0.1) -> float:
@@ -40,7 +40,7 @@ class _Schedule:
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError(f"{type(self).__name__} needs a torch.optim.Optimizer, got {type(optimizer).__name__}.")
         self.optimizer = optimizer
-        self.gamma = _number(type(self).__name__, "gamma", gamma, hint="A decay factor such as 0.1 or 0.95.")
+        self.gamma = checks.real(gamma, f"{type(self).__name__}.gamma", 0.0, hint="A decay factor such as 0.1 or 0.95.")
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
 

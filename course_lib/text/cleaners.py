@@ -44,6 +44,7 @@ _ABBREVIATION = re.compile(r"\b(" + "|".join(ABBREVIATIONS) + r")\.", re.IGNOREC
 _WORD_SLASH = re.compile(r"(?<=[a-z])\s*/\s*(?=[a-z])")  # "and/or" (after numbers: dates and 3/4 are read)
 _WHITESPACE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[,.!?;:])")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
 def to_ascii(text: str) -> str:
@@ -124,3 +125,12 @@ def clean_text(text: str, cleaners: str | Iterable[str] = "english", strip: bool
             raise ValueError(f"unknown cleaner {name!r}; choose from {sorted(CLEANERS)}")
         text = CLEANERS[key](text)
     return text.strip(" ") if strip else text
+
+
+def split_text(text: str) -> list[str]:
+    """Sentences of ``text``: split after ``. ! ? ; :`` followed by white space (white space collapsed).
+
+    The one sentence splitter of the course: the pipeline speaks one sentence at a time and
+    Tacotron 2's chunking starts from these sentences.
+    """
+    return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib import checks
+
 # espeak_EVENT_TYPE values (speak_lib.h)
 _EV_LIST_TERMINATED, _EV_WORD, _EV_END, _EV_PHONEME = 0, 1, 5, 7
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -137,8 +139,7 @@ def synthesize(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50
 
     ``rate`` is in words per minute (eSpeak's default 175), ``pitch`` 0–99 (default 50).
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"text must be a non-empty string, got {text!r}")
+    checks.text(text)
     eng = _engine()
     with eng.lock:
         eng.configure(voice, rate, pitch)
@@ -162,8 +163,7 @@ def phonemize(text: str, voice: str = "en-us", ipa: bool = False, separator: str
     ``separator`` the phonemes of a word are joined by it (``"h @ l 'oU  w '3: l d"``: with a space,
     words are two spaces apart). eSpeak may join short words (``"of the"``) into one.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"text must be a non-empty string, got {text!r}")
+    checks.text(text)
     if len(separator) > 1:
         raise ValueError(f"separator must be '' or one character, got {separator!r}")
     eng = _engine()

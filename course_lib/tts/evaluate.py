@@ -28,6 +28,7 @@ import torch
 from scipy.fft import dct
 
 from course_lib.audio import mel_spectrogram
+from course_lib.checks import checked_by
 from course_lib.tts.alignment import alignment_scores
 
 __all__ = ["mel_cepstrum", "dtw_path", "mel_cepstral_distortion", "log_spectral_distance", "stop_token_scores",
@@ -61,6 +62,13 @@ def mel_cepstrum(log_mel, n_coeffs: int = 24) -> np.ndarray:
     return dct(x, type=2, axis=1)[:, 1:n_coeffs + 1] / (2 * x.shape[1])  # scipy's DCT-II is 2 Σ x cos(…)
 
 
+def _check_cost(cost) -> None:
+    shape = np.shape(cost)
+    if len(shape) != 2 or 0 in shape:
+        raise ValueError(f"cost must be a non-empty [N, M] matrix, got shape {shape}")
+
+
+@checked_by(_check_cost)
 def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cheapest monotonic path through ``cost [N, M]`` from (0, 0) to (N−1, M−1), steps →, ↓, ↘.
 
@@ -69,8 +77,6 @@ def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``C`` the cumulative row cost and ``t_k`` the cost of entering column k from the row above.
     """
     cost = np.asarray(cost, dtype=np.float64)
-    if cost.ndim != 2 or 0 in cost.shape:
-        raise ValueError(f"cost must be a non-empty [N, M] matrix, got shape {cost.shape}")
     n, m = cost.shape
     acc = np.empty((n, m))
     acc[0] = np.cumsum(cost[0])

@@ -31,7 +31,7 @@ def harmonic_metrics(degraded, f0_reference, sample_rate: int = 22050, hop_lengt
                      n_fft: int = 2048) -> dict[str, float]:
     """``{"harmonic_share", "harmonic_contrast_db"}`` of ``degraded`` on the voiced frames of ``f0_reference``
     (Hz per frame, 0 = unvoiced); NaN for both when the reference has no voiced frame."""
-    from course_lib.audio.checks import as_real_array
+    from course_lib.checks import as_real_array
 
     wave = as_real_array(degraded, "degraded").astype(np.float64).reshape(-1)
     f0 = np.asarray(f0_reference, dtype=np.float64).reshape(-1)

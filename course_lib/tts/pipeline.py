@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -35,15 +34,16 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from course_lib import settings
+from course_lib import checks, settings
 from course_lib.audio import AudioConfig, mel_to_audio
+from course_lib.text import split_text
 from course_lib.tts.tacotron2 import Tacotron2
 from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
 from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
-           "load_vocoder", "check_speakable", "split_text", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
+           "load_vocoder", "check_speakable", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
 
 VOCODERS = ("waveglow", "griffin-lim")
 #: The shipped checkpoints, relative to ``settings.ASSETS``.
@@ -51,7 +51,6 @@ TACOTRON2_ASSET = ("tacotron2", "tacotron2_course.pt")
 WAVEGLOW_ASSET = ("waveglow", "waveglow_course.pt")
 
 _CACHE: dict[tuple, object] = {}
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
 @dataclass(frozen=True)
@@ -251,11 +250,6 @@ def check_speakable(text: str, acoustic: "AcousticModel") -> list[int]:
     return ids
 
 
-def split_text(text: str) -> list[str]:
-    """Sentences of ``text``: split after ``. ! ? ; :`` followed by white space (white space collapsed)."""
-    return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
-
-
 def text_to_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = None):
     """Tacotron 2 on ``text``, one sentence at a time → ``(log_mel [n_mels, frames], alignment, chunks, hit_max_steps)``.
 
@@ -317,10 +311,7 @@ def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="c
           griffin_lim_iters: int = 32) -> Speech:
     """:func:`synthesize` with everything it computed (mel, chunks, timings). ``seed`` fixes the prenet
     dropout and WaveGlow's noise (both are random at inference), so a seed gives the same audio."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("text is empty: give at least one word to speak.")
+    checks.text(text)
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
     acoustic = load_tacotron2(tacotron, device)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.audio.checks import as_real_array
+from course_lib.checks import as_real_array
 
 PESQ_RATE = 16000
 

@@ -19,25 +19,36 @@ from torch import nn
 from torch.nn import functional as F
 
 from course_lib import checks
+from course_lib.checks import checked_by
 
 
 # ----------------------------------------------------------------------------- μ-law
-def mu_law_encode(x: torch.Tensor, mu: int = 255) -> torch.Tensor:
-    """Audio in [-1, 1] → integer codes 0 … mu: f(x) = sign(x)·ln(1 + mu|x|)/ln(1 + mu), then quantise."""
+def _check_audio(x, mu=255) -> None:
     x = torch.as_tensor(x)
     if not torch.is_floating_point(x):
         raise TypeError(f"mu_law_encode expects float audio in [-1, 1], got dtype {x.dtype}")
     if not torch.isfinite(x).all() or x.abs().max() > 1:
         raise ValueError("audio for mu_law_encode must be finite and within [-1, 1]; normalise it first")
+
+
+def _check_codes(codes, mu=255) -> None:
+    codes = torch.as_tensor(codes)
+    if torch.is_floating_point(codes) or codes.min() < 0 or codes.max() > mu:
+        raise ValueError(f"mu-law codes must be integers in 0 … {mu}")
+
+
+@checked_by(_check_audio)
+def mu_law_encode(x: torch.Tensor, mu: int = 255) -> torch.Tensor:
+    """Audio in [-1, 1] → integer codes 0 … mu: f(x) = sign(x)·ln(1 + mu|x|)/ln(1 + mu), then quantise."""
+    x = torch.as_tensor(x)
     f = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)      # companded, in [-1, 1]
     return torch.round((f + 1) / 2 * mu).long()                          # [..] ints in 0 … mu
 
 
+@checked_by(_check_codes)
 def mu_law_decode(codes: torch.Tensor, mu: int = 255) -> torch.Tensor:
     """Inverse of :func:`mu_law_encode`: x = sign(f)·((1 + mu)^|f| − 1)/mu with f = 2q/mu − 1."""
     codes = torch.as_tensor(codes)
-    if torch.is_floating_point(codes) or codes.min() < 0 or codes.max() > mu:
-        raise ValueError(f"mu-law codes must be integers in 0 … {mu}")
     f = 2 * codes.float() / mu - 1
     return torch.sign(f) * ((1 + mu) ** f.abs() - 1) / mu
 

@@ -1,1 +1,3 @@
 """Interactive ipywidgets + matplotlib explorers used in the notebooks."""
+
+__all__ = []

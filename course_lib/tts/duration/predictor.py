@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.checks import integer, probability
+from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
     "DurationPredictorConfig",
@@ -37,8 +37,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class DurationPredictorConfig:
-    in_channels: int = 64  # size of the hidden state of each phoneme
-    filter_size: int = 64  # conv channels
+    """FastSpeech's duration predictor; the bare constructor is the paper's, :meth:`course` the CPU-sized one."""
+
+    in_channels: int = 384  # size of the hidden state of each phoneme
+    filter_size: int = 256  # conv channels
     kernel_size: int = 3
     dropout: float = 0.1
 
@@ -51,12 +53,12 @@ class DurationPredictorConfig:
     @classmethod
     def paper(cls) -> "DurationPredictorConfig":
         """FastSpeech (Ren et al. 2019, hyperparameter table): hidden 384, 256 filters, kernel 3, dropout 0.1."""
-        return cls(in_channels=384, filter_size=256, kernel_size=3, dropout=0.1)
+        return cls()
 
     @classmethod
     def course(cls) -> "DurationPredictorConfig":
         """CPU-sized: trains on the course corpus in seconds."""
-        return cls()
+        return cls(in_channels=64, filter_size=64)
 
 
 class DurationPredictor(nn.Module):
@@ -77,10 +79,10 @@ class DurationPredictor(nn.Module):
         self.linear = nn.Linear(config.filter_size, 1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """x: [batch, N, channels]; mask: [batch, N] True on real phonemes. → [batch, N] log durations."""
+        """x: [batch, N, channels]; mask: [batch, N] True on padding (``padding_mask``). → [batch, N] log durations."""
         if x.dim() != 3 or x.shape[-1] != self.config.in_channels:
             raise ValueError(f"x must be [batch, phonemes, {self.config.in_channels}], got {tuple(x.shape)}")
-        keep = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if mask is None else mask
+        keep = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if mask is None else ~mask
         h = x * keep.unsqueeze(-1)
         for conv, norm in zip(self.convs, self.norms):
             h = conv(h.transpose(1, 2)).transpose(1, 2)  # [batch, N, filters]
@@ -98,25 +100,30 @@ class PhonemeDurationModel(nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """ids: [batch, N] long (0 = padding) → [batch, N] log durations."""
-        return self.predictor(self.embedding(ids), ids != 0 if mask is None else mask)
+        return self.predictor(self.embedding(ids), ids == 0 if mask is None else mask)
 
 
-def length_regulate(x: torch.Tensor, durations: torch.Tensor, max_len: int | None = None):
-    """Repeat each phoneme's state by its duration: FastSpeech's length regulator.
-
-    x: [batch, N, channels]; durations: [batch, N] non-negative integers (0 drops a phoneme).
-    Returns (expanded [batch, T, channels] zero-padded to T = max_len or the longest, lengths [batch]).
-    """
+def _check_regulate(x, durations, max_len=None) -> None:
     if x.dim() != 3 or durations.shape != x.shape[:2]:
         raise ValueError(f"x must be [batch, N, C] and durations [batch, N]; got {tuple(x.shape)} and {tuple(durations.shape)}")
     if durations.is_floating_point():
         raise TypeError("durations must be integer frame counts; round them first (see durations_from_log)")
     if (durations < 0).any():
         raise ValueError("durations must be non-negative")
+    longest = int(durations.sum(1).max())
+    if max_len is not None and max_len < longest:
+        raise ValueError(f"max_len={max_len} is shorter than the longest expansion ({longest} frames)")
+
+
+@checked_by(_check_regulate)
+def length_regulate(x: torch.Tensor, durations: torch.Tensor, max_len: int | None = None):
+    """Repeat each phoneme's state by its duration: FastSpeech's length regulator.
+
+    x: [batch, N, channels]; durations: [batch, N] non-negative integers (0 drops a phoneme).
+    Returns (expanded [batch, T, channels] zero-padded to T = max_len or the longest, lengths [batch]).
+    """
     lengths = durations.sum(1)  # [batch]
     total = int(lengths.max()) if max_len is None else max_len
-    if total < int(lengths.max()):
-        raise ValueError(f"max_len={max_len} is shorter than the longest expansion ({int(lengths.max())} frames)")
     out = x.new_zeros(x.shape[0], total, x.shape[2])
     for b in range(x.shape[0]):
         expanded = torch.repeat_interleave(x[b], durations[b], dim=0)  # [lengths[b], C]
@@ -137,7 +144,7 @@ def durations_from_log(log_durations: torch.Tensor, mask: torch.Tensor | None = 
     if alpha <= 0:
         raise ValueError(f"alpha must be positive, got {alpha}")
     frames = torch.clamp(torch.round(torch.expm1(log_durations) * alpha), min=1).long()
-    return frames if mask is None else frames * mask.long()
+    return frames if mask is None else frames.masked_fill(mask, 0)
 
 
 def pad_batch(sequences: Sequence[Sequence[int]]) -> torch.Tensor:
@@ -184,9 +191,9 @@ def train_duration_model(
         idx = torch.randint(len(id_seqs), (min(batch_size, len(id_seqs)),), generator=gen).tolist()
         ids = pad_batch([id_seqs[i] for i in idx])  # [B, N]
         target = log_duration_targets(pad_batch([duration_seqs[i] for i in idx]))  # [B, N]
-        mask = ids != 0
-        pred = model(ids, mask)
-        loss = ((pred - target) ** 2 * mask).sum() / mask.sum()
+        pad = ids == 0
+        pred = model(ids, pad)
+        loss = ((pred - target) ** 2).masked_fill(pad, 0.0).sum() / (~pad).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -200,4 +207,4 @@ def predict_durations(model: PhonemeDurationModel, ids: Sequence[int], alpha: fl
     """Frames per phoneme for one utterance's phoneme ids (eval mode, dropout off). → [N] int64."""
     model.eval()
     batch = pad_batch([ids])
-    return durations_from_log(model(batch), batch != 0, alpha)[0].numpy()
+    return durations_from_log(model(batch), batch == 0, alpha)[0].numpy()

@@ -9,7 +9,7 @@ from .postnet import Postnet
 from .synthesis import Synthesis, encode_text, split_sentences, synthesize
 
 __all__ = [
-    "ConvNorm", "Decoder", "DecoderState", "Encoder", "LinearNorm", "Postnet", "Prenet", "Synthesis",
-    "Tacotron2", "Tacotron2Config", "Tacotron2Inference", "Tacotron2Output", "WeightGradTape",
-    "count_parameters", "encode_text", "split_sentences", "synthesize",
+    "ConvNorm", "Decoder", "DecoderState", "Encoder", "LinearNorm", "Postnet", "Prenet",
+    "Synthesis", "Tacotron2", "Tacotron2Config", "Tacotron2Inference", "Tacotron2Output",
+    "WeightGradTape", "count_parameters", "encode_text", "split_sentences", "synthesize",
 ]

@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from course_lib import checks
+
 
 @dataclass(frozen=True)
 class Tacotron2Config:
@@ -47,13 +49,13 @@ class Tacotron2Config:
 
     def __post_init__(self):
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"Tacotron2Config.{f.name} must be a positive integer, got {value!r}")
-            if f.type == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-                raise TypeError(f"Tacotron2Config.{f.name} must be a number, got {value!r}")
-            if f.name.startswith("p_") and not 0.0 <= value < 1.0:
-                raise ValueError(f"Tacotron2Config.{f.name} is a dropout probability in [0, 1), got {value!r}")
+            name, value = f"Tacotron2Config.{f.name}", getattr(self, f.name)
+            if f.name.startswith("p_"):
+                checks.probability(value, name)  # a dropout probability
+            elif f.type == "int":
+                checks.integer(value, name)
+            else:
+                checks.real(value, name)
         if self.symbols_embedding_dim != self.encoder_embedding_dim:
             raise ValueError("symbols_embedding_dim must equal encoder_embedding_dim (the convs keep the width), "
                              f"got {self.symbols_embedding_dim} and {self.encoder_embedding_dim}")
@@ -86,13 +88,8 @@ class Tacotron2Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Tacotron2Config":
-        if not isinstance(data, dict):
-            raise TypeError(f"a Tacotron2Config must be read from a dict, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown Tacotron2Config fields {unknown}; the checkpoint is from another version")
-        return cls(**data)
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, (f.name for f in fields(cls)), cls.__name__))
 
     def differences(self, other: "Tacotron2Config") -> dict[str, tuple[Any, Any]]:
         """``{field: (self value, other value)}`` for every field that differs."""

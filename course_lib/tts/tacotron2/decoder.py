@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.attention import LocationSensitiveAttention, padding_mask
+from course_lib.nn.attention import LocationSensitiveAttention
+from course_lib.nn.rnn import padding_mask
 
 from .config import Tacotron2Config
 from .layers import LinearNorm, Prenet, WeightGradTape, lstm_cell

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.attention import padding_mask
+from course_lib.nn.rnn import padding_mask
 
 from .config import Tacotron2Config
 from .layers import ConvNorm

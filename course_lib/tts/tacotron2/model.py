@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from course_lib.nn.attention import padding_mask
+from course_lib.nn.rnn import padding_mask
 
 from .config import Tacotron2Config
 from .decoder import Decoder

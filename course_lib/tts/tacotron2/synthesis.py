@@ -13,7 +13,9 @@ from typing import NamedTuple
 
 import torch
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+from course_lib import checks
+from course_lib.text import split_text
+
 _CLAUSE_END = re.compile(r"(?<=,)\s+")
 
 
@@ -21,10 +23,7 @@ def encode_text(text: str) -> torch.Tensor:
     """Clean a string and map it to symbol ids ``[length]`` with one clear error for bad input."""
     from course_lib.text import text_to_sequence
 
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("text is empty: give at least one word to speak.")
+    checks.text(text)
     try:
         ids = text_to_sequence(text)
     except ValueError as err:
@@ -48,9 +47,8 @@ def split_sentences(text: str, max_chars: int = 200) -> list[str]:
     then commas, then spaces. Raises ``ValueError`` for a single word longer than ``max_chars``."""
     if max_chars < 1:
         raise ValueError(f"max_chars must be >= 1, got {max_chars}")
-    text = " ".join(text.split())
     pieces: list[str] = []
-    for sentence in filter(None, _SENTENCE_END.split(text)):
+    for sentence in split_text(text):
         if len(sentence) <= max_chars:
             pieces.append(sentence)
             continue
@@ -80,10 +78,7 @@ def synthesize(model, text: str, max_chars: int | None = None, max_decoder_steps
 
     Chunks hold at most ``max_chars`` characters (default: ``min(200, model.config.max_text_length)``).
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("text is empty: give at least one word to speak.")
+    checks.text(text)
     limit = min(200, model.config.max_text_length) if max_chars is None else int(max_chars)
     chunks = split_sentences(text, limit)
     mels, alignments, hit = [], [], []

@@ -7,11 +7,13 @@ source excitation (``source_filter.py``, ``excitation.py``; build any config wit
 Train with ``python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60``.
 """
 
-from course_lib.tts.waveglow.checkpoint import load_waveglow
-from course_lib.tts.waveglow.config import WaveGlowConfig
-from course_lib.tts.waveglow.denoiser import Denoiser
-from course_lib.tts.waveglow.model import WN, Invertible1x1Conv, WaveGlow, WNConv1d, waveglow_loss
-from course_lib.tts.waveglow.source_filter import SourceFilterWaveGlow, build_waveglow
+from .checkpoint import load_waveglow
+from .config import WaveGlowConfig
+from .denoiser import Denoiser
+from .model import WN, Invertible1x1Conv, WaveGlow, WNConv1d, waveglow_loss
+from .source_filter import SourceFilterWaveGlow, build_waveglow
 
-__all__ = ["WaveGlowConfig", "WaveGlow", "WN", "WNConv1d", "Invertible1x1Conv", "waveglow_loss", "Denoiser",
-           "load_waveglow", "SourceFilterWaveGlow", "build_waveglow"]
+__all__ = [
+    "Denoiser", "Invertible1x1Conv", "SourceFilterWaveGlow", "WN", "WNConv1d", "WaveGlow",
+    "WaveGlowConfig", "build_waveglow", "load_waveglow", "waveglow_loss",
+]

@@ -42,8 +42,7 @@ class WaveGlowConfig:
         ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate", "conditioning",
                                                                    "excitation")}
         for name, value in ints.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"WaveGlowConfig.{name} must be a positive integer, got {value!r}")
+            checks.integer(value, f"WaveGlowConfig.{name}")
         if self.conditioning not in ("upsampled", "per_flow"):
             raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', got {self.conditioning!r}")
         checks.integer(self.excitation, "WaveGlowConfig.excitation", 0)
@@ -82,12 +81,8 @@ class WaveGlowConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "WaveGlowConfig":
-        if not isinstance(data, dict):
-            raise TypeError(f"a WaveGlowConfig must be read from a dict of its fields, got {type(data).__name__}")
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown WaveGlowConfig fields {sorted(unknown)}")
-        return cls(**data)
+        """The config saved by :meth:`to_dict`; unknown keys are refused (docs/VALIDATION.md)."""
+        return cls(**checks.known_keys(data, cls.__dataclass_fields__, cls.__name__))
 
     @classmethod
     def paper(cls) -> "WaveGlowConfig":

@@ -34,7 +34,7 @@ def pitch_track(wave, audio_config=None, fmin: float = PYIN_RANGE[0], fmax: floa
     import librosa
 
     from course_lib.audio import AudioConfig
-    from course_lib.audio.checks import as_real_array
+    from course_lib.checks import as_real_array
 
     cfg = audio_config or AudioConfig()
     wave = as_real_array(wave, "wave").astype(np.float64).reshape(-1)

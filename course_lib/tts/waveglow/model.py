@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course_lib.checks import checked_by
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, FoldedConditioning, folded_numbers
 
@@ -132,12 +133,34 @@ class WN(nn.Module):
         return self.end(skip)                     # [batch, 2*n_half, time]: shift b, then log s
 
 
+def _check_forward(self, mel, audio) -> None:
+    self._check_audio(audio, self._check_mel(mel).shape[0])
+
+
+def _check_inverse(self, mel, z) -> None:
+    mel = self._check_mel(mel)
+    expected = (mel.shape[0], self.config.n_group, mel.shape[2] * self.config.hop_length // self.config.n_group)
+    if tuple(z.shape) != expected:
+        raise ValueError(f"z must have shape {expected} for this mel, got {tuple(z.shape)}")
+
+
+def _check_upsample(self, mel, n_samples) -> None:
+    up = self.upsample  # ConvTranspose1d: (frames - 1)·stride − 2·padding + kernel samples
+    covered = (mel.shape[2] - 1) * up.stride[0] - 2 * up.padding[0] + up.dilation[0] * (up.kernel_size[0] - 1) + 1
+    if covered < n_samples:
+        raise ValueError(f"{mel.shape[2]} mel frames cover {covered} samples, fewer than "
+                         f"the {n_samples} audio samples given")
+
+
 class WaveGlow(nn.Module):
-    """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio."""
+    """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio.
+
+    ``WaveGlow()`` is the paper's model; the course preset is ``WaveGlow(WaveGlowConfig.course())``.
+    """
 
     def __init__(self, config: WaveGlowConfig | None = None):
         super().__init__()
-        cfg = config or WaveGlowConfig.course()
+        cfg = WaveGlowConfig.paper() if config is None else config
         if not isinstance(cfg, WaveGlowConfig):
             raise TypeError(f"config must be a WaveGlowConfig, got {type(cfg).__name__}")
         self.config = cfg
@@ -195,13 +218,11 @@ class WaveGlow(nn.Module):
             raise ValueError("audio contains NaN or inf; training audio must be finite samples in [-1, 1]")
         return audio
 
+    @checked_by(_check_upsample)
     def upsample_mel(self, mel: torch.Tensor, n_samples: int) -> torch.Tensor:
         """Mel frames → one conditioning vector per group of samples: [batch, n_mel*n_group, n/n_group]."""
         cfg = self.config
         spect = self.upsample(mel)                                # [batch, n_mel, (frames-1)*hop + kernel]
-        if spect.shape[2] < n_samples:
-            raise ValueError(f"{mel.shape[2]} mel frames cover {spect.shape[2]} samples, fewer than "
-                             f"the {n_samples} audio samples given")
         spect = spect[:, :, :n_samples]
         b, m, t = spect.shape
         spect = spect.view(b, m, t // cfg.n_group, cfg.n_group).permute(0, 1, 3, 2)
@@ -221,11 +242,11 @@ class WaveGlow(nn.Module):
         return audio.view(b, t // self.config.n_group, self.config.n_group).transpose(1, 2)
 
     # ---------------------------------------------------------------- training direction
+    @checked_by(_check_forward)
     def forward(self, mel: torch.Tensor, audio: torch.Tensor):
         """Audio x → z. Returns ``(z [batch, n_group, samples/n_group], log_s_list, log_det_w_list)``."""
         cfg = self.config
-        mel = self._check_mel(mel)
-        audio = self._check_audio(audio, mel.shape[0])
+        mel = mel.to(self.convinv[0].conv.weight.dtype)
         spect = self.upsample_mel(mel, audio.shape[1])
         x = self.squeeze(audio.to(spect.dtype))                     # [batch, n_group, time]
         spect_wn = spect.to(self.WN[0].dtype)
@@ -246,14 +267,12 @@ class WaveGlow(nn.Module):
         return torch.cat(early, dim=1), log_s_list, log_det_list
 
     # ---------------------------------------------------------------- generation direction
+    @checked_by(_check_inverse)
     def inverse(self, mel: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """z [batch, n_group, frames*hop/n_group] → audio [batch, frames*hop] (runs the flow backwards)."""
         cfg = self.config
-        mel = self._check_mel(mel)
+        mel = mel.to(self.convinv[0].conv.weight.dtype)
         n_samples = mel.shape[2] * cfg.hop_length
-        expected = (mel.shape[0], cfg.n_group, n_samples // cfg.n_group)
-        if tuple(z.shape) != expected:
-            raise ValueError(f"z must have shape {expected} for this mel, got {tuple(z.shape)}")
         conds = self.conditioning(mel, n_samples)                 # what each flow's WN reads
         z = z.to(torch.float32)                                    # the affine algebra stays float32
         n_rest = cfg.remaining_channels()

@@ -108,10 +108,7 @@ class WaveGlowTrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "WaveGlowTrainConfig":
-        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown WaveGlowTrainConfig fields {sorted(unknown)}")
-        return cls(**data)
+        return cls(**checks.known_keys(data, (f.name for f in dataclasses.fields(cls)), "WaveGlowTrainConfig"))
 
 
 @torch.no_grad()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from course_lib import checks
 from course_lib.tts.alignment import ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO
 from course_lib.tts.tacotron2 import Tacotron2Config
 
@@ -58,23 +58,14 @@ class TrainConfig:
     aligned_error_ratio: float = ALIGNED_ERROR_RATIO  # ... and lead-corrected error <= this × the line's
 
     def __post_init__(self):
-        if self.preset not in PRESETS:
-            raise ValueError(f"preset must be one of {PRESETS}, got {self.preset!r}")
+        checks.choice(self.preset, "TrainConfig.preset", PRESETS)
         if not isinstance(self.model_overrides, dict):
             raise TypeError(f"TrainConfig.model_overrides must be a dict, got {type(self.model_overrides).__name__}")
-        if not isinstance(self.normalize_mels, bool):
-            raise TypeError(f"TrainConfig.normalize_mels must be True or False, got {self.normalize_mels!r}")
+        checks.flag(self.normalize_mels, "TrainConfig.normalize_mels")
         for name, low in _INT_MINIMA.items():
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"TrainConfig.{name} must be an integer >= {low}, got {value!r}")
+            checks.integer(getattr(self, name), f"TrainConfig.{name}", low)
         for name, (low, high, low_open) in _FLOAT_RANGES.items():
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                raise ValueError(f"TrainConfig.{name} must be a finite number, got {value!r}")
-            if value < low or (low_open and value == low) or value > high:
-                bounds = f"{'(' if low_open else '['}{low}, {high}]"
-                raise ValueError(f"TrainConfig.{name} must lie in {bounds}, got {value!r}")
+            checks.real(getattr(self, name), f"TrainConfig.{name}", low, high, low_open=low_open)
         if self.max_steps <= 0 and self.minutes <= 0:
             raise ValueError("give a budget: max_steps > 0 or minutes > 0")
         self.model_config()  # validates the overrides
@@ -99,11 +90,8 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """The config a checkpoint saved; fields of :data:`RETIRED_FIELDS` are dropped, any other unknown
         field is refused (as the model configs do)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known - set(cls.RETIRED_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown TrainConfig fields {unknown}; known: {sorted(known)}")
-        return cls(**{k: v for k, v in data.items() if k in known})
+        data = {k: v for k, v in data.items() if k not in cls.RETIRED_FIELDS}
+        return cls(**checks.known_keys(data, (f.name for f in fields(cls)), "TrainConfig"))
 
     #: fields that earlier versions wrote and that no longer mean anything (the shipped assets hold them)
     RETIRED_FIELDS = ("aligned_within",)
