@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.flows import (ActNorm, AffineCoupling, Invertible1x1, glow_2d, make_two_moons, train_flow)
+from course_lib.nn.flows import (ActNorm, AffineCoupling, Invertible1x1, glow_2d, make_two_moons, train_flow)
 
 
 def perturb(module, scale=0.5, seed=0):

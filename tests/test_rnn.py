@@ -169,8 +169,8 @@ def test_gru_learns_parity():
 def test_conv_bilstm_is_tacotron2_encoder_shaped():
     paper = ConvBiLSTM(ConvBiLSTMConfig.paper())
     assert sum(p.numel() for p in paper.parameters()) == 5_513_728      # NVIDIA tacotron2's encoder
-    assert [type(m).__name__ for m in paper.convs[0]] == ["Conv1d", "BatchNorm1d"]
-    assert paper.convs[0][0].kernel_size == (5,) and len(paper.convs) == 3
+    assert [type(m).__name__ for m in paper.convolutions[0]] == ["Conv1d", "BatchNorm1d"]
+    assert paper.convolutions[0][0].kernel_size == (5,) and len(paper.convolutions) == 3
     assert paper.lstm.hidden_size == 256 and paper.lstm.bidirectional
     small = ConvBiLSTM(ConvBiLSTMConfig.course()).eval()
     x = torch.randn(3, 9, 64)

@@ -27,7 +27,7 @@ from torch import nn
 from course_lib.checks import integer, probability
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
+    "RNNCell", "LSTMCell", "lstm_update", "GRUCell", "lengths_to_mask", "reverse_padded", "Recurrent",
     "Bidirectional", "recurrent_layer", "make_parity_batch", "SequenceClassifier",
     "ConvBiLSTMConfig", "ConvBiLSTM",
 ]
@@ -84,10 +84,15 @@ class LSTMCell(_Cell):
         self._check(x)
         h, c = state
         pre = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # [B, 4H]
-        i, f, g, o = pre.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)   # forget some, write some
-        h = torch.sigmoid(o) * torch.tanh(c)                           # expose some
-        return h, c
+        return lstm_update(pre, c)
+
+
+def lstm_update(pre: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM's gates from the pre-activations [B, 4H] (order i, f, g, o): the new (h, c)."""
+    i, f, g, o = pre.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)   # forget some, write some
+    h = torch.sigmoid(o) * torch.tanh(c)                           # expose some
+    return h, c
 
 
 class GRUCell(_Cell):
@@ -268,7 +273,7 @@ class ConvBiLSTMConfig:
 
 
 class ConvBiLSTM(nn.Module):
-    """x [batch, time, channels], lengths [batch] → outputs [batch, time, channels] at EVERY step.
+    """x [batch, time, channels], lengths [batch] (None: no padding) → outputs [batch, time, channels] at EVERY step.
 
     Each conv block is Conv1d(k, 'same' padding) → BatchNorm1d → ReLU → dropout; the BiLSTM has
     channels/2 units per direction. All time steps go on to the attention of the decoder — the
@@ -284,20 +289,26 @@ class ConvBiLSTM(nn.Module):
             raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
         self.config = config
         c, k = config.channels, config.kernel_size
-        self.convs = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(c, c, k, padding=k // 2), nn.BatchNorm1d(c))
-            for _ in range(config.n_convs))
+        self.convolutions = nn.ModuleList(self.conv_block(c, k) for _ in range(config.n_convs))
         self.lstm = nn.LSTM(c, c // 2, batch_first=True, bidirectional=True)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def conv_block(self, channels: int, kernel_size: int) -> nn.Module:
+        """Conv1d ('same' padding) → BatchNorm1d; Tacotron 2's encoder initialises its convs its own way."""
+        return nn.Sequential(nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2),
+                             nn.BatchNorm1d(channels))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != 3 or x.shape[2] != self.config.channels:
             raise ValueError(f"x must be [batch, time, {self.config.channels}], got {tuple(x.shape)}")
-        mask = lengths_to_mask(lengths, x.shape[1]).to(x.device)[:, None, :]   # [B, 1, T]
+        real = None if lengths is None else lengths_to_mask(lengths, x.shape[1]).to(x.device)[:, None, :]
         h = x.transpose(1, 2)                                                  # [B, C, T]
-        for block in self.convs:
-            h = F.dropout(F.relu(block(h * mask)), self.config.dropout, self.training)
-        packed = nn.utils.rnn.pack_padded_sequence(h.transpose(1, 2), lengths.cpu(),
-                                                   batch_first=True, enforce_sorted=False)
+        for block in self.convolutions:
+            h = h if real is None else h * real                                # zero the padding
+            h = F.dropout(F.relu(block(h)), self.config.dropout, self.training)
+        h = h.transpose(1, 2)                                                  # [B, T, C]
+        if lengths is None or bool((lengths == x.shape[1]).all()):
+            return self.lstm(h)[0]                                             # no padding to skip
+        # packing starts the backward direction at each sequence's last real step, not at the padding
+        packed = nn.utils.rnn.pack_padded_sequence(h, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return out                                                             # [B, T, C]
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]  # [B, T, C]
