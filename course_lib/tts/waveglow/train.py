@@ -113,8 +113,8 @@ def _step(model: nn.Module, optimizer, mel, audio, sigma: float, precision, scal
     """:func:`train_step` inside an autocast context ``precision``; ``scaler`` for float16 on CUDA."""
     model.train()
     with precision:
-        z, log_s, log_det = model(mel, audio, *extra)  # extra: the excitation, if the model takes one; a DDP-wrapped model all-reduces the gradients in backward()
-    loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det], sigma)
+        z, log_det = model(mel, audio, *extra)  # extra: the excitation, if the model takes one; a DDP-wrapped model all-reduces the gradients in backward()
+    loss = waveglow_loss(z.float(), log_det.float(), sigma)
     if D.any_rank(not torch.isfinite(loss), env or D.DistEnv()):  # all ranks stop, or the others wait forever
         raise FloatingPointError("WaveGlow loss became NaN/inf; lower the learning rate or check the data "
                                  "(the last checkpoint is kept)")
@@ -137,8 +137,8 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
 
     model.eval()
     device = next(model.parameters()).device
-    z, log_s, log_det = model(*(t.to(device) for t in val_batch))  # (mel, audio[, excitation])
-    result = {"val_loss": float(waveglow_loss(z, log_s, log_det, sigma_train))}
+    z, log_det = model(*(t.to(device) for t in val_batch))  # (mel, audio[, excitation])
+    result = {"val_loss": float(waveglow_loss(z, log_det, sigma_train))}
     scores = []
     for wave in val_waves:
         mel = mel_spectrogram(wave, audio_config or AudioConfig())[None].to(device)
