@@ -25,12 +25,12 @@ from torch import nn
 
 
 def affine_couple(x_b: torch.Tensor, t: torch.Tensor, log_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """y_b = x_b · exp(log s) + t (Dinh et al. 2017, eq. 4) and log|det| = Σ log s per example: [batch]."""
+    """y_b = x_b · exp(log s) + t and log|det| = Σ log s per example, [batch] (Dinh et al. 2017, Sec. 3.3)."""
     return x_b * torch.exp(log_s) + t, log_s.flatten(1).sum(1)
 
 
 def affine_uncouple(y_b: torch.Tensor, t: torch.Tensor, log_s: torch.Tensor) -> torch.Tensor:
-    """The inverse, x_b = (y_b − t) · exp(−log s) (Dinh et al. 2017, eq. 5)."""
+    """The inverse of :func:`affine_couple`: x_b = (y_b − t) · exp(−log s) (Dinh et al. 2017, Sec. 3.3)."""
     return (y_b - t) * torch.exp(-log_s)
 
 
