@@ -223,9 +223,10 @@ class WaveGlow(nn.Module):
         return None
 
     def shift_log_scale(self, k: int, x_a: torch.Tensor, cond: torch.Tensor, exc: torch.Tensor | None = None):
-        """Flow k's coupling network: (t, log s), each [batch, n_half, time], in x_a's dtype (WN may run in bfloat16)."""
+        """Flow k's coupling network: (t, log s), each [batch, n_half, time], at least float32 (WN may run in
+        bfloat16; the coupling and its log-determinant do not)."""
         x_in = x_a.to(cond.dtype) if exc is None else torch.cat([x_a.to(cond.dtype), exc], dim=1)
-        return self.WN[k](x_in, cond).to(x_a.dtype).chunk(2, dim=1)
+        return self.WN[k](x_in, cond).to(torch.promote_types(x_a.dtype, torch.float32)).chunk(2, dim=1)
 
     # ---------------------------------------------------------------- training direction
     def forward(self, mel: torch.Tensor, audio: torch.Tensor, excitation: torch.Tensor | None = None):
