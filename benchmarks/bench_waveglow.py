@@ -97,8 +97,8 @@ def training(preset: str, bf16: bool, steps: int) -> dict:
     for i in range(steps + 1):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            z, log_s, log_det = model(mel, audio, *extra)
-        loss = waveglow_loss(z.float(), [s.float() for s in log_s], log_det)
+            z, log_det = model(mel, audio, *extra)
+        loss = waveglow_loss(z.float(), log_det.float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

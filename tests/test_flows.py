@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.flows import (ActNorm, AffineCoupling, Invertible1x1, glow_2d, make_two_moons, train_flow)
+from course_lib.nn.flows import (ActNorm, AffineCoupling, Invertible1x1, affine_couple, affine_uncouple, glow_2d,
+                                 log_det_1x1, make_two_moons, rotation, train_flow)
 
 
 def perturb(module, scale=0.5, seed=0):
@@ -34,6 +35,34 @@ def test_step_inverse_and_log_det(make, dim):
     assert log_det.shape == (3,)
     assert torch.allclose(step.inverse(y), x, atol=1e-10)
     assert torch.allclose(log_det, brute_force_log_det(step, x), atol=1e-10)
+
+
+def test_rotation_is_orthonormal_with_determinant_one():
+    torch.manual_seed(0)
+    for dim in (2, 3, 8, 16):
+        w = rotation(dim)
+        assert torch.allclose(w @ w.T, torch.eye(dim), atol=1e-5)
+        assert torch.det(w) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_coupling_functions_on_sequences_give_one_log_det_per_example():
+    """WaveGlow's use (chapter 14): halves of channels [batch, C/2, time]; log|det| summed per example."""
+    gen = torch.Generator().manual_seed(0)
+    x_b, t, log_s = (torch.randn(3, 4, 7, generator=gen, dtype=torch.float64) for _ in range(3))
+    y_b, log_det = affine_couple(x_b, t, log_s)
+    assert log_det.shape == (3,) and torch.allclose(log_det, log_s.sum(dim=(1, 2)))
+    assert torch.allclose(affine_uncouple(y_b, t, log_s), x_b, atol=1e-12)
+    jac = torch.autograd.functional.jacobian(lambda v: affine_couple(v, t[:1], log_s[:1])[0], x_b[:1])
+    assert torch.allclose(torch.linalg.slogdet(jac.reshape(28, 28))[1], log_det[0])
+
+
+def test_log_det_1x1_over_positions_equals_brute_force():
+    torch.manual_seed(0)
+    w = torch.randn(4, 4, dtype=torch.float64)
+    x = torch.randn(2, 4, 5, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda v: torch.nn.functional.conv1d(v, w[:, :, None]), x[:1])
+    got = log_det_1x1(w, batch=2, positions=5)
+    assert got.shape == (2,) and torch.allclose(got, torch.linalg.slogdet(jac.reshape(20, 20))[1].expand(2))
 
 
 def test_whole_flow_log_prob_is_a_density():

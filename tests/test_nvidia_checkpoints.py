@@ -369,12 +369,20 @@ def test_pickled_waveglow_loads_and_computes_the_reference(tmp_path, old, legacy
             cfg.hop_length, cfg.upsample_kernel, cfg.n_mel_channels) == (6, 8, 4, 2, 3, 8, 16, 64, 8)
     mel = torch.randn(2, 8, 10)
     audio = 0.1 * torch.randn(2, 10 * 16)
+    wn_out, wn_out_ref = [], []  # every coupling network's (shift, log s), flow by flow
+    for wn, wn_ref in zip(model.WN, ref.WN):
+        wn.register_forward_hook(lambda m, i, out: wn_out.append(out))
+        wn_ref.register_forward_hook(lambda m, i, out: wn_out_ref.append(out))
     with torch.no_grad():
-        z, log_s, log_det = model(mel, audio)
+        z, log_det = model(mel, audio)
         z_ref, log_s_ref, log_det_ref = ref(mel, audio)
         torch.testing.assert_close(z, z_ref, atol=1e-5, rtol=1e-4)
-        for a, b in zip(log_s + log_det, log_s_ref + log_det_ref):
+        assert len(wn_out) == len(wn_out_ref) == cfg.n_flows
+        for a, b in zip(wn_out, wn_out_ref):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+        # ours: one log-determinant per example; NVIDIA's: log s per value and Σ_batch log|det W| per flow
+        per_example = sum(ls.sum(dim=(1, 2)) for ls in log_s_ref) + sum(log_det_ref) / mel.shape[0]
+        torch.testing.assert_close(log_det, per_example, atol=1e-4, rtol=1e-5)
         noise = torch.randn_like(z)
         want = ref.inverse(mel, noise)
         torch.testing.assert_close(model.inverse(mel, noise), want, atol=1e-4, rtol=1e-4)

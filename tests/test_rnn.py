@@ -169,8 +169,8 @@ def test_gru_learns_parity():
 def test_conv_bilstm_is_tacotron2_encoder_shaped():
     paper = ConvBiLSTM(ConvBiLSTMConfig.paper())
     assert sum(p.numel() for p in paper.parameters()) == 5_513_728      # NVIDIA tacotron2's encoder
-    assert [type(m).__name__ for m in paper.convs[0]] == ["Conv1d", "BatchNorm1d"]
-    assert paper.convs[0][0].kernel_size == (5,) and len(paper.convs) == 3
+    assert [type(m).__name__ for m in paper.convolutions[0]] == ["Conv1d", "BatchNorm1d"]
+    assert paper.convolutions[0][0].kernel_size == (5,) and len(paper.convolutions) == 3
     assert paper.lstm.hidden_size == 256 and paper.lstm.bidirectional
     small = ConvBiLSTM(ConvBiLSTMConfig.course()).eval()
     x = torch.randn(3, 9, 64)
@@ -181,3 +181,18 @@ def test_conv_bilstm_is_tacotron2_encoder_shaped():
         alone = small(x[b:b + 1, :lengths[b]], lengths[b:b + 1])
         torch.testing.assert_close(out[b:b + 1, :lengths[b]], alone)
         assert out[b, lengths[b]:].abs().sum() == 0
+    full = torch.full((3,), 9)
+    torch.testing.assert_close(small(x, None), small(x, full))          # no lengths: no padding
+
+
+def test_tacotron2_encoder_is_the_conv_bilstm():
+    from course_lib.tts.tacotron2 import Encoder, Tacotron2Config
+    encoder = Encoder(Tacotron2Config.paper())
+    assert isinstance(encoder, ConvBiLSTM) and encoder.config == ConvBiLSTMConfig.paper()
+    assert [type(m).__name__ for m in encoder.convolutions[0]] == ["ConvNorm", "BatchNorm1d"]   # NVIDIA's names
+    small = Encoder(Tacotron2Config.course()).eval()
+    plain = ConvBiLSTM(small.config).eval()
+    plain.load_state_dict({k.replace(".0.conv.", ".0."): v for k, v in small.state_dict().items()})
+    x, lengths = torch.randn(2, small.config.channels, 7), torch.tensor([7, 4])
+    with torch.no_grad():
+        torch.testing.assert_close(small(x, lengths), plain(x.transpose(1, 2), lengths))   # [B, C, T] in

@@ -95,9 +95,9 @@ def test_inverse_undoes_forward():
     mel = torch.randn(2, 80, 6)
     audio = 0.1 * torch.randn(2, 6 * 256)
     with torch.no_grad():
-        z, log_s, log_det = model(mel, audio)
+        z, log_det = model(mel, audio)
         assert z.shape == (2, 8, 6 * 256 // 8)
-        assert len(log_s) == len(log_det) == 12
+        assert log_det.shape == (2,)  # one log-determinant per example, as chapter 13's flows
         back = model.inverse(mel, z)
     assert torch.allclose(back, audio, atol=1e-5)
 
@@ -111,19 +111,30 @@ def test_log_determinant_equals_brute_force_jacobian():
         return model(mel, a.view(1, 16))[0].reshape(-1)
 
     jac = torch.autograd.functional.jacobian(flat, audio.reshape(-1))          # [16, 16]
-    _, log_s, log_det = model(mel, audio)
-    ours = sum(ls.sum() for ls in log_s) + sum(log_det)
+    _, log_det = model(mel, audio)
+    assert log_det.shape == (1,)
+    ours = log_det[0]
     assert torch.allclose(torch.linalg.slogdet(jac)[1], ours, atol=1e-8)
     assert abs(ours.item()) > 0.1  # not trivially zero
+
+
+def test_log_determinant_is_per_example():
+    model = perturbed(TINY, scale=0.3).double()
+    mel, audio = torch.randn(2, 3, 4, dtype=torch.float64), torch.randn(2, 16, dtype=torch.float64)
+    with torch.no_grad():
+        _, both = model(mel, audio)
+        alone = torch.cat([model(mel[i:i + 1], audio[i:i + 1])[1] for i in range(2)])
+    assert both.shape == (2,) and torch.allclose(both, alone, atol=1e-10)
+    assert abs(float(both[0] - both[1])) > 1e-3  # each example has its own
 
 
 def test_loss_is_gaussian_nll_per_sample():
     model = perturbed(TINY, scale=0.3)
     mel, audio = torch.randn(2, 3, 4), torch.randn(2, 16)
-    z, log_s, log_det = model(mel, audio)
+    z, log_det = model(mel, audio)
     sigma = 0.7
-    loss = waveglow_loss(z, log_s, log_det, sigma)
-    log_p = torch.distributions.Normal(0.0, sigma).log_prob(z).sum() + sum(ls.sum() for ls in log_s) + sum(log_det)
+    loss = waveglow_loss(z, log_det, sigma)
+    log_p = torch.distributions.Normal(0.0, sigma).log_prob(z).sum() + log_det.sum()
     constant = 0.5 * math.log(2 * math.pi * sigma**2)
     assert torch.allclose(loss, -log_p / z.numel() - constant, atol=1e-5)
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_lib.tts.wavenet import (CausalConv1d, ResidualBlock, WaveNet, gradient_footprint, mu_law_decode,
+from course_lib.nn.wavenet import (CausalConv1d, ResidualBlock, WaveNet, gradient_footprint, mu_law_decode,
                                     mu_law_encode, receptive_field, upsample_repeat)
 
 

@@ -29,12 +29,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.checks import checked_by
+from course_lib.nn.layers import ConvNorm, LinearNorm
 
 __all__ = [
     "masked_softmax",
     "dot_product_attention",
-    "LinearNorm",
-    "ConvNorm",
     "AdditiveAttention",
     "LocationLayer",
     "LocationSensitiveAttention",
@@ -81,33 +80,6 @@ def dot_product_attention(query, keys, values=None, mask=None, scale: bool = Tru
     weights = masked_softmax(energies, None if mask is None else mask[:, None, :].expand_as(energies))
     context = weights @ values  # [batch, steps, d_v]
     return (context[:, 0], weights[:, 0]) if single else (context, weights)
-
-
-class LinearNorm(nn.Module):
-    """``nn.Linear`` with Xavier-uniform weights (Glorot & Bengio 2010) scaled by ``w_init_gain``."""
-
-    def __init__(self, in_dim: int, out_dim: int, bias: bool = True, w_init_gain: str = "linear"):
-        super().__init__()
-        self.linear_layer = nn.Linear(in_dim, out_dim, bias=bias)
-        nn.init.xavier_uniform_(self.linear_layer.weight, gain=nn.init.calculate_gain(w_init_gain))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear_layer(x)
-
-
-class ConvNorm(nn.Module):
-    """``nn.Conv1d`` ('same' padding for odd kernels) with Xavier-uniform weights."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, bias: bool = True,
-                 w_init_gain: str = "linear"):
-        super().__init__()
-        if kernel_size % 2 != 1:
-            raise ValueError(f"kernel_size must be odd to keep the length ('same' padding), got {kernel_size}")
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=(kernel_size - 1) // 2, bias=bias)
-        nn.init.xavier_uniform_(self.conv.weight, gain=nn.init.calculate_gain(w_init_gain))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [batch, channels, time]
-        return self.conv(x)
 
 
 class AdditiveAttention(nn.Module):

@@ -27,7 +27,7 @@ from torch import nn
 from course_lib.checks import checked_by, integer, probability
 
 __all__ = [
-    "RNNCell", "LSTMCell", "GRUCell", "padding_mask", "reverse_padded", "Recurrent",
+    "RNNCell", "LSTMCell", "lstm_update", "GRUCell", "padding_mask", "reverse_padded", "Recurrent",
     "Bidirectional", "recurrent_layer", "make_parity_batch", "SequenceClassifier",
     "ConvBiLSTMConfig", "ConvBiLSTM",
 ]
@@ -97,10 +97,15 @@ class LSTMCell(_Cell):
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]):
         h, c = state
         pre = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # [B, 4H]
-        i, f, g, o = pre.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)   # forget some, write some
-        h = torch.sigmoid(o) * torch.tanh(c)                           # expose some
-        return h, c
+        return lstm_update(pre, c)
+
+
+def lstm_update(pre: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM's gates from the pre-activations [B, 4H] (order i, f, g, o): the new (h, c)."""
+    i, f, g, o = pre.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)   # forget some, write some
+    h = torch.sigmoid(o) * torch.tanh(c)                           # expose some
+    return h, c
 
 
 class GRUCell(_Cell):
@@ -296,12 +301,12 @@ def _check_config(self, config=None) -> None:
         raise TypeError(f"config must be a ConvBiLSTMConfig, got {type(config).__name__}")
 
 
-def _check_encoder_input(self, x, lengths) -> None:
+def _check_encoder_input(self, x, lengths=None) -> None:
     _check_features(x, self.config.channels)
 
 
 class ConvBiLSTM(nn.Module):
-    """x [batch, time, channels], lengths [batch] → outputs [batch, time, channels] at EVERY step.
+    """x [batch, time, channels], lengths [batch] (None: no padding) → outputs [batch, time, channels] at EVERY step.
 
     Each conv block is Conv1d(k, 'same' padding) → BatchNorm1d → ReLU → dropout; the BiLSTM has
     channels/2 units per direction. All time steps go on to the attention of the decoder — the
@@ -316,19 +321,25 @@ class ConvBiLSTM(nn.Module):
         super().__init__()
         self.config = config
         c, k = config.channels, config.kernel_size
-        self.convs = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(c, c, k, padding=k // 2), nn.BatchNorm1d(c))
-            for _ in range(config.n_convs))
+        self.convolutions = nn.ModuleList(self.conv_block(c, k) for _ in range(config.n_convs))
         self.lstm = nn.LSTM(c, c // 2, batch_first=True, bidirectional=True)
 
+    def conv_block(self, channels: int, kernel_size: int) -> nn.Module:
+        """Conv1d ('same' padding) → BatchNorm1d; Tacotron 2's encoder initialises its convs its own way."""
+        return nn.Sequential(nn.Conv1d(channels, channels, kernel_size, padding=kernel_size // 2),
+                             nn.BatchNorm1d(channels))
+
     @checked_by(_check_encoder_input)
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        pad = padding_mask(lengths, x.shape[1]).to(x.device)[:, None, :]      # [B, 1, T]
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        pad = None if lengths is None else padding_mask(lengths, x.shape[1]).to(x.device)[:, None, :]  # [B, 1, T]
         h = x.transpose(1, 2)                                                  # [B, C, T]
-        for block in self.convs:
-            h = F.dropout(F.relu(block(h.masked_fill(pad, 0.0))), self.config.dropout, self.training)
-        packed = nn.utils.rnn.pack_padded_sequence(h.transpose(1, 2), lengths.cpu(),
-                                                   batch_first=True, enforce_sorted=False)
+        for block in self.convolutions:
+            h = h if pad is None else h.masked_fill(pad, 0.0)                 # zero the padding
+            h = F.dropout(F.relu(block(h)), self.config.dropout, self.training)
+        h = h.transpose(1, 2)                                                  # [B, T, C]
+        if lengths is None or bool((lengths == x.shape[1]).all()):
+            return self.lstm(h)[0]                                             # no padding to skip
+        # packing starts the backward direction at each sequence's last real step, not at the padding
+        packed = nn.utils.rnn.pack_padded_sequence(h, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return out                                                             # [B, T, C]
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]  # [B, T, C]

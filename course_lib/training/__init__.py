@@ -1,8 +1,8 @@
 """The training core that every course model uses (chapters 11 and 14): one loop, one run folder,
 one checkpoint format, ``torchrun``/DDP. A model supplies its config, loss, data and evaluation."""
 
-from course_lib.training.loop import Budget, Every, Task, TrainingDiverged, fit, resume
-from course_lib.training.run import RunFolder, cast_weights, check_state_dict, export, sha256, write_manifest
+from .loop import Budget, Every, Task, TrainingDiverged, fit, resume
+from .run import RunFolder, cast_weights, check_state_dict, export, sha256, write_manifest
 
 __all__ = ["Budget", "Every", "RunFolder", "Task", "TrainingDiverged", "cast_weights", "check_state_dict", "export",
            "fit", "resume", "sha256", "write_manifest"]

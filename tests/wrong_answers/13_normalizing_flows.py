@@ -46,5 +46,6 @@ WRONG_ANSWERS = {
         "forgets the T time steps": "return torch.linalg.slogdet(W)[1]",
         "log of a negative determinant": "return T * torch.log(torch.det(W))",
         "log of T instead of times T": "return math.log(T) + torch.linalg.slogdet(W)[1]",
+        "calls the library": "return log_det_1x1(W, 1, T)",
     },
 }

@@ -26,23 +26,12 @@ def _inverse(undo="model.convinv[k].inverse(torch.cat([x_a, (y_b - b) * torch.ex
 
 WRONG_ANSWERS = {
     "my_waveglow_loss": {
-        "calls the library": "return waveglow_loss(z, log_s_list, log_det_w_list, sigma)",
-        "forgets σ": (
-            "total = (z * z).sum() / 2 - sum(ls.sum() for ls in log_s_list) - sum(log_det_w_list)\n"
-            "return total / z.numel()"
-        ),
-        "adds the log-determinants": (
-            "total = (z * z).sum() / (2 * sigma**2) + sum(ls.sum() for ls in log_s_list) + sum(log_det_w_list)\n"
-            "return total / z.numel()"
-        ),
-        "averages each log s instead of summing it": (
-            "total = (z * z).sum() / (2 * sigma**2) - sum(ls.mean() for ls in log_s_list) - sum(log_det_w_list)\n"
-            "return total / z.numel()"
-        ),
-        "divides by the batch size only": (
-            "total = (z * z).sum() / (2 * sigma**2) - sum(ls.sum() for ls in log_s_list) - sum(log_det_w_list)\n"
-            "return total / z.shape[0]"
-        ),
+        "calls the library": "return waveglow_loss(z, log_det, sigma)",
+        "forgets σ": "return ((z * z).sum() / 2 - log_det.sum()) / z.numel()",
+        "adds the log-determinant": "return ((z * z).sum() / (2 * sigma**2) + log_det.sum()) / z.numel()",
+        "averages the log-determinant over the batch": (
+            "return ((z * z).sum() / (2 * sigma**2) - log_det.mean()) / z.numel()"),
+        "divides by the batch size only": "return ((z * z).sum() / (2 * sigma**2) - log_det.sum()) / z.shape[0]",
     },
     "my_inverse": {
         "calls the model's inverse": "return model.inverse(mel, z)",

@@ -3,13 +3,13 @@
 from .config import Tacotron2Config
 from .decoder import Decoder, DecoderState
 from .encoder import Encoder
-from .layers import ConvNorm, LinearNorm, Prenet, WeightGradTape
+from .layers import Prenet, WeightGradTape
 from .model import Tacotron2, Tacotron2Inference, Tacotron2Output, count_parameters
 from .postnet import Postnet
 from .synthesis import Synthesis, encode_text, split_sentences, synthesize
 
 __all__ = [
-    "ConvNorm", "Decoder", "DecoderState", "Encoder", "LinearNorm", "Postnet", "Prenet",
-    "Synthesis", "Tacotron2", "Tacotron2Config", "Tacotron2Inference", "Tacotron2Output",
-    "WeightGradTape", "count_parameters", "encode_text", "split_sentences", "synthesize",
+    "Decoder", "DecoderState", "Encoder", "Postnet", "Prenet", "Synthesis",
+    "Tacotron2", "Tacotron2Config", "Tacotron2Inference", "Tacotron2Output", "WeightGradTape",
+    "count_parameters", "encode_text", "split_sentences", "synthesize",
 ]

@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.nn.attention import LocationSensitiveAttention
-from course_lib.nn.rnn import padding_mask
+from course_lib.nn.layers import LinearNorm
+from course_lib.nn.rnn import lstm_update, padding_mask
 
 from .config import Tacotron2Config
-from .layers import LinearNorm, Prenet, WeightGradTape, lstm_cell
+from .layers import Prenet, WeightGradTape
 
 
 class DecoderState(NamedTuple):
@@ -138,12 +139,12 @@ class Decoder(nn.Module):
         att_h, att_c, dec_h, dec_c, w_prev, w_cum, context = s
         hiddens, contexts, alignments = [], [], []
         for gates in pre_gates:
-            att_h, att_c = lstm_cell(gates + att_tape(torch.cat([context, att_h], 1)), att_c)
+            att_h, att_c = lstm_update(gates + att_tape(torch.cat([context, att_h], 1)), att_c)
             att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
             context, w_prev = self.attention_layer(att_h, memory, processed_memory,
                                                    torch.stack([w_prev, w_cum], dim=1), mask)
             w_cum = w_cum + w_prev
-            dec_h, dec_c = lstm_cell(dec_tape(torch.cat([att_h, context, dec_h], 1)) + dec_bias, dec_c)
+            dec_h, dec_c = lstm_update(dec_tape(torch.cat([att_h, context, dec_h], 1)) + dec_bias, dec_c)
             dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
             hiddens.append(dec_h), contexts.append(context), alignments.append(w_prev)
         out_in = torch.cat([torch.stack(hiddens, 1), torch.stack(contexts, 1)], dim=2)  # [B, T_dec, D + E]

@@ -1,4 +1,5 @@
-"""Tacotron 2 encoder: character embeddings → 3 convolutions → one bidirectional LSTM (Shen et al. 2018, sec. 2.2).
+"""Tacotron 2 encoder: character embeddings → 3 convolutions → one bidirectional LSTM (Shen et al. 2018, sec. 2.2),
+the conv + BiLSTM hybrid of chapter 05 (``course_lib.nn.rnn.ConvBiLSTM``) at the paper's sizes.
 
 Every time step of the BiLSTM output feeds the attention (not only the last hidden state).
 Unlike NVIDIA's reference we zero the padded steps before every convolution, so an utterance's
@@ -9,37 +10,25 @@ read the padding next to its last characters).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.rnn import padding_mask
+from course_lib.nn.layers import ConvNorm
+from course_lib.nn.rnn import ConvBiLSTM, ConvBiLSTMConfig
 
 from .config import Tacotron2Config
-from .layers import ConvNorm
 
 
-class Encoder(nn.Module):
-    """``[batch, channels, time]`` embedded text → ``[batch, time, encoder_embedding_dim]`` memory."""
+class Encoder(ConvBiLSTM):
+    """Chapter 05's :class:`~course_lib.nn.rnn.ConvBiLSTM` at Tacotron 2's sizes, with NVIDIA's
+    Xavier-initialised convolutions: ``[batch, channels, time]`` embedded text →
+    ``[batch, time, encoder_embedding_dim]`` memory."""
 
     def __init__(self, config: Tacotron2Config):
-        super().__init__()
-        dim = config.encoder_embedding_dim
-        self.dropout = config.p_encoder_dropout
-        self.convolutions = nn.ModuleList(
-            nn.Sequential(ConvNorm(dim, dim, config.encoder_kernel_size, w_init_gain="relu"), nn.BatchNorm1d(dim))
-            for _ in range(config.encoder_n_convolutions)
-        )
-        self.lstm = nn.LSTM(dim, dim // 2, num_layers=1, batch_first=True, bidirectional=True)
+        super().__init__(ConvBiLSTMConfig(channels=config.encoder_embedding_dim, n_convs=config.encoder_n_convolutions,
+                                          kernel_size=config.encoder_kernel_size, dropout=config.p_encoder_dropout))
+
+    def conv_block(self, channels: int, kernel_size: int) -> nn.Module:
+        return nn.Sequential(ConvNorm(channels, channels, kernel_size, w_init_gain="relu"), nn.BatchNorm1d(channels))
 
     def forward(self, x: torch.Tensor, input_lengths: torch.Tensor | None = None) -> torch.Tensor:
-        valid = None if input_lengths is None else (~padding_mask(input_lengths, x.shape[2]))[:, None, :].to(x)
-        for conv in self.convolutions:
-            x = x if valid is None else x * valid
-            x = F.dropout(F.relu(conv(x)), self.dropout, self.training)  # [batch, dim, time]
-        x = x.transpose(1, 2)  # [batch, time, dim]
-        if input_lengths is None or bool((input_lengths == x.shape[1]).all()):
-            return self.lstm(x)[0]
-        # packing keeps the backward direction from reading the padding first
-        packed = nn.utils.rnn.pack_padded_sequence(x, input_lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+        return super().forward(x.transpose(1, 2), input_lengths)

@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.attention import ConvNorm, LinearNorm
+from course_lib.nn.layers import LinearNorm
 
-__all__ = ["LinearNorm", "ConvNorm", "Prenet", "WeightGradTape", "lstm_cell"]
+__all__ = ["Prenet", "WeightGradTape"]
 
 
 class Prenet(nn.Module):
@@ -94,9 +94,3 @@ class WeightGradTape:
         self._grads, self._inputs = [], []
         return grads.t() @ inputs  # [out, in]
 
-
-def lstm_cell(gates: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The LSTM update from pre-activations (Hochreiter & Schmidhuber 1997), gate order i, f, g, o as ``nn.LSTMCell``."""
-    i, f, g, o = gates.chunk(4, dim=1)
-    cell = torch.sigmoid(f) * cell + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(cell), cell

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import Tacotron2Config
-from .layers import ConvNorm
+from course_lib.nn.layers import ConvNorm
 
 
 class Postnet(nn.Module):

@@ -6,7 +6,10 @@ whose scale and shift come from ``WN``, a WaveNet-like stack (van den Oord et al
 dilated convolutions with gated units, conditioned on the upsampled mel. Module and parameter
 names follow NVIDIA/waveglow (``upsample``, ``WN.k.{start,end,cond_layer,in_layers.i,
 res_skip_layers.i}``, ``convinv.k.conv``), so its published state dict maps onto this one by name.
-Chapter 14 of the course walks through every piece.
+Chapter 14 of the course walks through every piece. The steps of flow are chapter 13's
+(:mod:`course_lib.nn.flows`: the affine coupling, the rotation that starts each 1x1 convolution,
+one log-determinant ``[batch]`` per example) and WN's gated unit is chapter 12's
+(:func:`course_lib.nn.wavenet.gated_activation`).
 
 WN, Invertible1x1Conv and the flow follow NVIDIA/waveglow closely (BSD-3-Clause): see NOTICE.
 """
@@ -20,6 +23,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from course_lib.checks import checked_by
+from course_lib.nn.flows import affine_couple, affine_uncouple, log_det_1x1, rotation
+from course_lib.nn.wavenet import gated_activation
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, FoldedConditioning, folded_numbers
 
@@ -57,37 +62,27 @@ class WNConv1d(nn.Module):
 
 
 class Invertible1x1Conv(nn.Module):
-    """Glow's invertible 1x1 convolution z = W x, log|det| = (batch · time) · log|det W|.
+    """Chapter 13's ``Invertible1x1`` at every time step: z = W x, log|det| = time · log|det W| per example.
 
-    W starts as a random orthonormal matrix (QR) with det +1, so the step starts volume-preserving.
+    W starts as a random rotation (:func:`~course_lib.nn.flows.rotation`), so the step starts volume-preserving.
     """
 
     def __init__(self, channels: int):
         super().__init__()
         self.conv = nn.Conv1d(channels, channels, kernel_size=1, bias=False)
-        w = torch.linalg.qr(torch.randn(channels, channels))[0]
-        if torch.det(w) < 0:
-            w[:, 0] = -w[:, 0]
         with torch.no_grad():
-            self.conv.weight.copy_(w[:, :, None])
+            self.conv.weight.copy_(rotation(channels)[:, :, None])
         self._w_inverse: torch.Tensor | None = None  # cached by WaveGlow.prepare_for_inference
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         batch, _, time = x.shape  # [batch, channels, time]
-        w = self.conv.weight.squeeze(-1)
-        log_det = batch * time * torch.linalg.slogdet(w)[1]
-        return self.conv(x), log_det
+        return self.conv(x), log_det_1x1(self.conv.weight.squeeze(-1), batch, time)
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
         w_inv = self._w_inverse
         if w_inv is None:
             w_inv = torch.linalg.inv(self.conv.weight.squeeze(-1).double()).to(z.dtype)
         return F.conv1d(z, w_inv[:, :, None])
-
-
-def gated_activation(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """WaveNet's gated unit tanh(filter) · σ(gate) (van den Oord et al. 2016, eq. 2)."""
-    return torch.tanh(x[:, :channels]) * torch.sigmoid(x[:, channels:])
 
 
 class WN(nn.Module):
@@ -123,21 +118,21 @@ class WN(nn.Module):
         cond = self.cond_layer(spect)             # [batch, 2*channels*layers, time]
         skip = 0.0
         for i in range(self.n_layers):
-            acts = gated_activation(self.in_layers[i](h) + cond[:, 2 * c * i:2 * c * (i + 1)], c)
+            acts = gated_activation(self.in_layers[i](h) + cond[:, 2 * c * i:2 * c * (i + 1)])  # chapter 12
             res_skip = self.res_skip_layers[i](acts)
             if i < self.n_layers - 1:
                 h = h + res_skip[:, :c]
                 skip = skip + res_skip[:, c:]
             else:
                 skip = skip + res_skip
-        return self.end(skip)                     # [batch, 2*n_half, time]: shift b, then log s
+        return self.end(skip)                     # [batch, 2*n_half, time]: shift t, then log s
 
 
-def _check_forward(self, mel, audio) -> None:
+def _check_forward(self, mel, audio, excitation=None) -> None:
     self._check_audio(audio, self._check_mel(mel).shape[0])
 
 
-def _check_inverse(self, mel, z) -> None:
+def _check_inverse(self, mel, z, excitation=None) -> None:
     mel = self._check_mel(mel)
     expected = (mel.shape[0], self.config.n_group, mel.shape[2] * self.config.hop_length // self.config.n_group)
     if tuple(z.shape) != expected:
@@ -241,55 +236,66 @@ class WaveGlow(nn.Module):
         b, t = audio.shape
         return audio.view(b, t // self.config.n_group, self.config.n_group).transpose(1, 2)
 
+    def _excitation(self, excitation, batch: int, n_samples: int, dtype) -> torch.Tensor | None:
+        """What each WN reads besides x_a: nothing here (a source-filter WaveGlow adds a source excitation)."""
+        if excitation is not None:
+            raise ValueError("this WaveGlow was built without a source excitation (config.excitation = 0); "
+                             "do not pass one")
+        return None
+
+    def shift_log_scale(self, k: int, x_a: torch.Tensor, cond: torch.Tensor, exc: torch.Tensor | None = None):
+        """Flow k's coupling network: (t, log s), each [batch, n_half, time], at least float32 (WN may run in
+        bfloat16; the coupling and its log-determinant do not)."""
+        x_in = x_a.to(cond.dtype) if exc is None else torch.cat([x_a.to(cond.dtype), exc], dim=1)
+        return self.WN[k](x_in, cond).to(torch.promote_types(x_a.dtype, torch.float32)).chunk(2, dim=1)
+
     # ---------------------------------------------------------------- training direction
     @checked_by(_check_forward)
-    def forward(self, mel: torch.Tensor, audio: torch.Tensor):
-        """Audio x → z. Returns ``(z [batch, n_group, samples/n_group], log_s_list, log_det_w_list)``."""
+    def forward(self, mel: torch.Tensor, audio: torch.Tensor, excitation: torch.Tensor | None = None):
+        """Audio x → ``(z [batch, n_group, samples/n_group], log|det ∂z/∂x| [batch])``, as chapter 13's ``Flow``."""
         cfg = self.config
         mel = mel.to(self.convinv[0].conv.weight.dtype)
-        spect = self.upsample_mel(mel, audio.shape[1])
-        x = self.squeeze(audio.to(spect.dtype))                     # [batch, n_group, time]
-        spect_wn = spect.to(self.WN[0].dtype)
-        early, log_s_list, log_det_list = [], [], []
+        conds = self.conditioning(mel, audio.shape[1])                # what each flow's WN reads
+        exc = self._excitation(excitation, mel.shape[0], audio.shape[1], conds[0].dtype)
+        x = self.squeeze(audio.to(mel.dtype))                         # [batch, n_group, time]
+        early, log_det = [], x.new_zeros(x.shape[0])
         for k in range(cfg.n_flows):
             if k % cfg.n_early_every == 0 and k > 0:
                 early.append(x[:, :cfg.n_early_size])
                 x = x[:, cfg.n_early_size:]
-            x, log_det_w = self.convinv[k](x)
+            x, log_det_w = self.convinv[k](x)                         # chapter 13's 1x1 step
             n_half = x.shape[1] // 2
             x_a, x_b = x[:, :n_half], x[:, n_half:]
-            out = self.WN[k](x_a.to(spect_wn.dtype), spect_wn).to(x.dtype)
-            b, log_s = out[:, :n_half], out[:, n_half:]
-            x = torch.cat([x_a, torch.exp(log_s) * x_b + b], dim=1)  # affine coupling
-            log_s_list.append(log_s)
-            log_det_list.append(log_det_w)
+            y_b, log_det_s = affine_couple(x_b, *self.shift_log_scale(k, x_a, conds[k], exc))  # its coupling
+            x = torch.cat([x_a, y_b], dim=1)
+            log_det = log_det + log_det_w + log_det_s
         early.append(x)
-        return torch.cat(early, dim=1), log_s_list, log_det_list
+        return torch.cat(early, dim=1), log_det
 
     # ---------------------------------------------------------------- generation direction
     @checked_by(_check_inverse)
-    def inverse(self, mel: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def inverse(self, mel: torch.Tensor, z: torch.Tensor, excitation: torch.Tensor | None = None) -> torch.Tensor:
         """z [batch, n_group, frames*hop/n_group] → audio [batch, frames*hop] (runs the flow backwards)."""
         cfg = self.config
         mel = mel.to(self.convinv[0].conv.weight.dtype)
         n_samples = mel.shape[2] * cfg.hop_length
         conds = self.conditioning(mel, n_samples)                 # what each flow's WN reads
+        exc = self._excitation(excitation, mel.shape[0], n_samples, conds[0].dtype)
         z = z.to(torch.float32)                                    # the affine algebra stays float32
         n_rest = cfg.remaining_channels()
         x, pending = z[:, -n_rest:], z[:, :-n_rest]               # late channels first
         for k in reversed(range(cfg.n_flows)):
             n_half = x.shape[1] // 2
             x_a, y_b = x[:, :n_half], x[:, n_half:]
-            out = self.WN[k](x_a.to(conds[k].dtype), conds[k]).float()  # WN may run in bfloat16
-            b, log_s = out[:, :n_half], out[:, n_half:]
-            x = torch.cat([x_a, (y_b - b) * torch.exp(-log_s)], dim=1)
-            x = self.convinv[k].inverse(x)
+            x_b = affine_uncouple(y_b, *self.shift_log_scale(k, x_a, conds[k], exc))
+            x = self.convinv[k].inverse(torch.cat([x_a, x_b], dim=1))
             if k % cfg.n_early_every == 0 and k > 0:
                 x = torch.cat([pending[:, -cfg.n_early_size:], x], dim=1)
                 pending = pending[:, :-cfg.n_early_size]
         return x.transpose(1, 2).reshape(x.shape[0], -1)       # un-squeeze → [batch, samples]
 
-    def infer(self, mel: torch.Tensor, sigma: float = 0.6, generator: torch.Generator | None = None) -> torch.Tensor:
+    def infer(self, mel: torch.Tensor, sigma: float = 0.6, generator: torch.Generator | None = None,
+              excitation: torch.Tensor | None = None) -> torch.Tensor:
         """Mel [batch, n_mel, frames] → audio [batch, frames*hop], z ~ N(0, σ²) (σ = 0: deterministic)."""
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma < 0:
             raise ValueError(f"sigma must be a finite number >= 0 (0.6 is typical, 0 is deterministic), got {sigma!r}")
@@ -298,7 +304,7 @@ class WaveGlow(nn.Module):
         shape = (mel.shape[0], cfg.n_group, mel.shape[2] * cfg.hop_length // cfg.n_group)
         with torch.inference_mode():
             z = torch.randn(shape, generator=generator, device=mel.device, dtype=mel.dtype) * sigma
-            return self.inverse(mel, z)
+            return self.inverse(mel, z, excitation)
 
     # ---------------------------------------------------------------- fast inference
     def remove_weight_norm(self) -> "WaveGlow":
@@ -344,13 +350,11 @@ class WaveGlow(nn.Module):
         return self
 
 
-def waveglow_loss(z: torch.Tensor, log_s_list, log_det_w_list, sigma: float = 1.0) -> torch.Tensor:
+def waveglow_loss(z: torch.Tensor, log_det: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     """Negative log-likelihood per audio sample, up to a constant (Prenger et al. 2018, eq. 1–3).
 
-    loss = [Σ z²/(2σ²) − Σ log s − Σ log|det W|] / (batch · n_group · time); the constant
-    ½·log(2πσ²) per sample is left out, as in NVIDIA's WaveGlowLoss.
+    loss = [Σ z²/(2σ²) − Σ_batch log|det ∂z/∂x|] / (batch · n_group · time), with ``log_det``
+    [batch] from :meth:`WaveGlow.forward`; the constant ½·log(2πσ²) per sample is left out, as in
+    NVIDIA's WaveGlowLoss.
     """
-    log_s_total = sum(log_s.sum() for log_s in log_s_list)
-    log_det_total = sum(log_det_w_list)
-    nll = (z * z).sum() / (2 * sigma**2) - log_s_total - log_det_total
-    return nll / z.numel()
+    return ((z * z).sum() / (2 * sigma**2) - log_det.sum()) / z.numel()

@@ -62,9 +62,9 @@ class FrameConditioning(nn.Module):
 class SourceFilterWaveGlow(WaveGlow):
     """WaveGlow whose flows read their own frame-rate conditioning and, optionally, a source excitation.
 
-    ``forward(mel, audio, excitation)``, ``inverse(mel, z, excitation)`` and ``infer(mel, sigma,
-    generator, excitation)`` take the excitation ``[batch, config.excitation, samples]`` of
-    :func:`~course_lib.tts.waveglow.excitation.excitation` (required iff ``config.excitation > 0``).
+    The flow is :class:`WaveGlow`'s; ``forward(mel, audio, excitation)``, ``inverse(mel, z, excitation)``
+    and ``infer(mel, sigma, generator, excitation)`` take the excitation ``[batch, config.excitation,
+    samples]`` of :func:`~course_lib.tts.waveglow.excitation.excitation` (required iff ``config.excitation > 0``).
     """
 
     def __init__(self, config: WaveGlowConfig):
@@ -96,10 +96,7 @@ class SourceFilterWaveGlow(WaveGlow):
     def _excitation(self, excitation, batch: int, n_samples: int, dtype) -> torch.Tensor | None:
         cfg = self.config
         if not cfg.excitation:
-            if excitation is not None:
-                raise ValueError("this WaveGlow was built without a source excitation (config.excitation = 0); "
-                                 "do not pass one")
-            return None
+            return super()._excitation(excitation, batch, n_samples, dtype)
         expected = (batch, cfg.excitation, n_samples)
         if not isinstance(excitation, torch.Tensor) or tuple(excitation.shape) != expected:
             raise ValueError(f"this WaveGlow needs excitation=[batch, {cfg.excitation}, samples] of shape {expected} "
@@ -108,71 +105,6 @@ class SourceFilterWaveGlow(WaveGlow):
         if not torch.isfinite(excitation).all():
             raise ValueError("excitation contains NaN or inf")
         return squeeze_excitation(excitation, cfg.n_group).to(dtype)
-
-    def _wn(self, k: int, x_a: torch.Tensor, cond: torch.Tensor, exc: torch.Tensor | None) -> torch.Tensor:
-        x_in = x_a.to(cond.dtype) if exc is None else torch.cat([x_a.to(cond.dtype), exc], dim=1)
-        return self.WN[k](x_in, cond).float()
-
-    def forward(self, mel: torch.Tensor, audio: torch.Tensor, excitation: torch.Tensor | None = None):
-        """Audio x → z, as :meth:`WaveGlow.forward`, each flow reading its own conditioning (and the excitation)."""
-        cfg = self.config
-        mel = self._check_mel(mel)
-        audio = self._check_audio(audio, mel.shape[0])
-        conds = self.conditioning(mel, audio.shape[1])
-        exc = self._excitation(excitation, mel.shape[0], audio.shape[1], conds[0].dtype)
-        x = self.squeeze(audio.to(mel.dtype))
-        early, log_s_list, log_det_list = [], [], []
-        for k in range(cfg.n_flows):
-            if k % cfg.n_early_every == 0 and k > 0:
-                early.append(x[:, :cfg.n_early_size])
-                x = x[:, cfg.n_early_size:]
-            x, log_det_w = self.convinv[k](x)
-            n_half = x.shape[1] // 2
-            x_a, x_b = x[:, :n_half], x[:, n_half:]
-            out = self._wn(k, x_a, conds[k], exc).to(x.dtype)
-            b, log_s = out[:, :n_half], out[:, n_half:]
-            x = torch.cat([x_a, torch.exp(log_s) * x_b + b], dim=1)
-            log_s_list.append(log_s)
-            log_det_list.append(log_det_w)
-        early.append(x)
-        return torch.cat(early, dim=1), log_s_list, log_det_list
-
-    def inverse(self, mel: torch.Tensor, z: torch.Tensor, excitation: torch.Tensor | None = None) -> torch.Tensor:
-        """z → audio [batch, frames·hop], :meth:`WaveGlow.inverse` with this model's conditioning."""
-        cfg = self.config
-        mel = self._check_mel(mel)
-        n_samples = mel.shape[2] * cfg.hop_length
-        expected = (mel.shape[0], cfg.n_group, n_samples // cfg.n_group)
-        if tuple(z.shape) != expected:
-            raise ValueError(f"z must have shape {expected} for this mel, got {tuple(z.shape)}")
-        conds = self.conditioning(mel, n_samples)
-        exc = self._excitation(excitation, mel.shape[0], n_samples, conds[0].dtype)
-        z = z.to(torch.float32)
-        n_rest = cfg.remaining_channels()
-        x, pending = z[:, -n_rest:], z[:, :-n_rest]
-        for k in reversed(range(cfg.n_flows)):
-            n_half = x.shape[1] // 2
-            x_a, y_b = x[:, :n_half], x[:, n_half:]
-            out = self._wn(k, x_a, conds[k], exc)
-            b, log_s = out[:, :n_half], out[:, n_half:]
-            x = torch.cat([x_a, (y_b - b) * torch.exp(-log_s)], dim=1)
-            x = self.convinv[k].inverse(x)
-            if k % cfg.n_early_every == 0 and k > 0:
-                x = torch.cat([pending[:, -cfg.n_early_size:], x], dim=1)
-                pending = pending[:, :-cfg.n_early_size]
-        return x.transpose(1, 2).reshape(x.shape[0], -1)
-
-    def infer(self, mel: torch.Tensor, sigma: float = 0.6, generator: torch.Generator | None = None,
-              excitation: torch.Tensor | None = None) -> torch.Tensor:
-        """Mel (and excitation) → audio, z ~ N(0, σ²); see :meth:`WaveGlow.infer`."""
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma >= 0 or sigma == float("inf"):
-            raise ValueError(f"sigma must be a finite number >= 0 (0.6 is typical, 0 is deterministic), got {sigma!r}")
-        cfg = self.config
-        mel = self._check_mel(mel)
-        shape = (mel.shape[0], cfg.n_group, mel.shape[2] * cfg.hop_length // cfg.n_group)
-        with torch.inference_mode():
-            z = torch.randn(shape, generator=generator, device=mel.device, dtype=mel.dtype) * sigma
-            return self.inverse(mel, z, excitation)
 
     def remove_weight_norm(self) -> "SourceFilterWaveGlow":
         if self.config.conditioning == "upsampled":

@@ -53,8 +53,8 @@ def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, si
     """
     model.train()
     with torch.autocast(mel.device.type, dtype=torch.bfloat16, enabled=bf16):
-        z, log_s, log_det = model(mel, audio)
-    loss = waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det], sigma)
+        z, log_det = model(mel, audio)
+    loss = waveglow_loss(z.float(), log_det.float(), sigma)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -119,8 +119,8 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
 
     model.eval()
     device = next(model.parameters()).device
-    z, log_s, log_det = model(*(t.to(device) for t in val_batch))  # (mel, audio[, excitation])
-    result = {"val_loss": float(waveglow_loss(z, log_s, log_det, sigma_train))}
+    z, log_det = model(*(t.to(device) for t in val_batch))  # (mel, audio[, excitation])
+    result = {"val_loss": float(waveglow_loss(z, log_det, sigma_train))}
     scores = []
     for wave in val_waves:
         mel = mel_spectrogram(wave, audio_config or AudioConfig())[None].to(device)
@@ -150,9 +150,8 @@ class WaveGlowTask:
         return model(*batch)  # (mel, audio[, excitation]); DDP all-reduces the gradients in backward()
 
     def loss(self, output, batch, state):
-        z, log_s, log_det = output
-        return {"total": waveglow_loss(z.float(), [ls.float() for ls in log_s], [d.float() for d in log_det],
-                                       self.cfg.sigma)}
+        z, log_det = output
+        return {"total": waveglow_loss(z.float(), log_det.float(), self.cfg.sigma)}
 
     def evaluate(self, model, state):
         return evaluate(model, *self.val, self.cfg.sigma)

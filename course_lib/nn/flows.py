@@ -9,7 +9,10 @@ and a composition of steps adds their log-determinants. Affine coupling (RealNVP
 & Bengio 2017) keeps half the variables and scales/shifts the other half by functions of the first
 half: the Jacobian is triangular, so log|det| = Σ log s. Glow (Kingma & Dhariwal 2018) mixes the
 channels between couplings with a learned invertible 1x1 convolution, log|det| = T · log|det W|.
-Every module here returns ``(output, log_det)`` with ``log_det`` of shape ``[batch]``.
+Every step here returns ``(output, log_det)`` with ``log_det`` of shape ``[batch]``, one number
+per example; a coupling network outputs the shift t first, then log s. WaveGlow (chapter 14)
+builds its steps from :func:`rotation`, :func:`affine_couple` / :func:`affine_uncouple` and
+:func:`log_det_1x1`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from course_lib.checks import checked_by
 def _check_coupling(self, dim, hidden=64, flip=False) -> None:
     if dim < 2:
         raise ValueError("coupling needs at least 2 dimensions to split")
+
+
+def affine_couple(x_b: torch.Tensor, t: torch.Tensor, log_s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """y_b = x_b · exp(log s) + t and log|det| = Σ log s per example, [batch] (Dinh et al. 2017, Sec. 3.3)."""
+    return x_b * torch.exp(log_s) + t, log_s.flatten(1).sum(1)
+
+
+def affine_uncouple(y_b: torch.Tensor, t: torch.Tensor, log_s: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`affine_couple`: x_b = (y_b − t) · exp(−log s) (Dinh et al. 2017, Sec. 3.3)."""
+    return (y_b - t) * torch.exp(-log_s)
 
 
 class AffineCoupling(nn.Module):
@@ -51,37 +64,46 @@ class AffineCoupling(nn.Module):
         y = torch.cat([a, b], dim=-1)
         return y.flip(-1) if self.flip else y
 
-    def _scale_shift(self, a):
-        log_s, t = self.net(a).chunk(2, dim=-1)
-        return torch.tanh(log_s), t                      # bounded log-scale keeps training stable
+    def _shift_log_scale(self, a):
+        t, log_s = self.net(a).chunk(2, dim=-1)
+        return t, torch.tanh(log_s)                      # bounded log-scale keeps training stable
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         a, b = self._split(x)                            # [batch, dim/2] each
-        log_s, t = self._scale_shift(a)
-        return self._join(a, b * torch.exp(log_s) + t), log_s.sum(dim=-1)
+        y_b, log_det = affine_couple(b, *self._shift_log_scale(a))
+        return self._join(a, y_b), log_det
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         a, b = self._split(y)
-        log_s, t = self._scale_shift(a)
-        return self._join(a, (b - t) * torch.exp(-log_s))
+        return self._join(a, affine_uncouple(b, *self._shift_log_scale(a)))
+
+
+def rotation(dim: int) -> torch.Tensor:
+    """A random rotation [dim, dim]: Q of the QR decomposition of a Gaussian matrix, one column
+    negated if needed so that det = +1 (Glow's initialisation, Kingma & Dhariwal 2018, Sec. 3.2)."""
+    w = torch.linalg.qr(torch.randn(dim, dim))[0]
+    if torch.det(w) < 0:
+        w[:, 0] = -w[:, 0]
+    return w
+
+
+def log_det_1x1(weight: torch.Tensor, batch: int, positions: int = 1) -> torch.Tensor:
+    """log|det| of z = W x applied at ``positions`` places of each example: positions · log|det W|, [batch]."""
+    return (positions * torch.linalg.slogdet(weight)[1]).expand(batch)
 
 
 class Invertible1x1(nn.Module):
     """z = W x for a learned square W (Glow's 1x1 convolution on vectors); log|det| = log|det W|.
 
-    W starts as a random rotation (QR of a Gaussian matrix, sign fixed so det W = +1).
+    W starts as a random rotation (det W = +1), so the step starts volume-preserving.
     """
 
     def __init__(self, dim: int):
         super().__init__()
-        w = torch.linalg.qr(torch.randn(dim, dim))[0]
-        if torch.det(w) < 0:
-            w[:, 0] = -w[:, 0]
-        self.weight = nn.Parameter(w)
+        self.weight = nn.Parameter(rotation(dim))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        log_det = torch.linalg.slogdet(self.weight)[1]
-        return x @ self.weight.T, log_det.expand(x.shape[0])
+        return x @ self.weight.T, log_det_1x1(self.weight, x.shape[0])
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
         return z @ torch.linalg.inv(self.weight).T

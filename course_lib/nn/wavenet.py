@@ -65,6 +65,12 @@ class CausalConv1d(nn.Conv1d):
         return super().forward(F.pad(x, (self.left_pad, 0)))
 
 
+def gated_activation(h: torch.Tensor) -> torch.Tensor:
+    """The gated activation unit z = tanh(filter) ⊙ σ(gate) (eq. 2) of h = [filter; gate] [batch, 2·channels, ...]."""
+    filt, gate = h.chunk(2, dim=1)
+    return torch.tanh(filt) * torch.sigmoid(gate)
+
+
 class ResidualBlock(nn.Module):
     """Dilated causal conv (+ 1x1 conv of the conditioning y) → gated unit tanh·σ → residual and skip 1x1s."""
 
@@ -80,8 +86,7 @@ class ResidualBlock(nn.Module):
         h = self.dilated(x)                                   # [batch, 2·channels, time]: W_f * x, W_g * x
         if self.cond is not None:
             h = h + self.cond(y)                              # eq. 5: + V_f * y, V_g * y (1x1 convs)
-        filt, gate = h.chunk(2, dim=1)
-        z = torch.tanh(filt) * torch.sigmoid(gate)            # eq. 2: gated activation unit
+        z = gated_activation(h)                               # eq. 2
         return x + self.residual(z), self.skip(z)
 
 
@@ -231,8 +236,7 @@ class WaveNet(nn.Module):
                     block = self.blocks[i - 1]
                     if block.cond is not None:
                         pre = pre + block.cond(y)
-                    filt, gate = pre.chunk(2, dim=1)
-                    z = torch.tanh(filt) * torch.sigmoid(gate)
+                    z = gated_activation(pre)
                     h, skips = h + block.residual(z), skips + block.skip(z)
                 column = h
             return self._head(skips)[0, :, 0]
