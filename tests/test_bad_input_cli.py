@@ -40,7 +40,7 @@ def _evil(tmp: Path) -> None:
     torch.save({"format": "course_lib.tacotron2.model/1", "model": _Evil()}, tmp / "evil.pt")
 
 
-AUTHORING = ["-m", "course_lib.authoring"]
+AUTHORING = ["-m", "authoring"]
 CORPUS = ["-m", "course_lib.data.make_corpus"]
 TRAIN = ["-m", "course_lib.tts.tacotron2.train"]
 WAVEGLOW = ["-m", "course_lib.tts.waveglow.train"]
