@@ -16,7 +16,7 @@ from course_lib import settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.checkpoint import save_checkpoint
 from course_lib.text import split_text
-from course_lib.tts import evaluate as E
+from course_lib.tts.metrics import speech as E
 from course_lib.tts import pipeline
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
