@@ -30,10 +30,10 @@ $(STAMP): pyproject.toml environment.yml
 setup: $(STAMP)
 
 editions: setup
-	$(BIN)/python -m course_lib.authoring build
+	$(BIN)/python -m authoring build
 
 lab: editions
-	$(BIN)/python -m course_lib.authoring workspace
+	$(BIN)/python -m authoring workspace
 	cd workspace && ../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
 test-unit: setup
@@ -42,7 +42,7 @@ test-unit: setup
 test-notebooks: editions
 	rm -rf build/executed build/timings
 	COURSE_QUICK=1 COURSE_THREADS=1 $(PYTEST) -n $(JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=180 \
-	  -p course_lib.authoring.pytest_plugin build/editions/instructor build/editions/student
+	  -p authoring.pytest_plugin build/editions/instructor build/editions/student
 
 test-book: setup
 	$(PYTEST) -m "book or browser" tests
@@ -50,8 +50,8 @@ test-book: setup
 test: test-unit test-notebooks test-book
 
 book: editions
-	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m course_lib.authoring execute --jobs $(JOBS)
-	$(BIN)/python -m course_lib.authoring.book
+	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m authoring execute --jobs $(JOBS)
+	$(BIN)/python -m authoring.book
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

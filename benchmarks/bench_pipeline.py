@@ -5,7 +5,7 @@
 Two measurements with the shipped course checkpoints (or --tacotron / --waveglow):
 
 - **warm**: the command's code path in this process (``pipeline.speak`` + ``save_audio``, what
-  ``python -m course_lib.tts.synthesize`` runs per line) after one warm-up sentence, per vocoder;
+  ``python -m course_lib.tts.speak`` runs per line) after one warm-up sentence, per vocoder;
 - **cold**: the command itself in a fresh process, ``--file`` with all sentences: Python start-up,
   imports and model loading included.
 
@@ -84,7 +84,7 @@ def warm(texts, vocoder, tacotron, waveglow, out_dir) -> dict:
 def cold(texts, vocoder, threads, tacotron, waveglow, out_dir) -> dict:
     lines = Path(out_dir) / "lines.txt"
     lines.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    cmd = [sys.executable, "-m", "course_lib.tts.synthesize", "--file", str(lines), "-o", str(Path(out_dir) / "cold") + "/",
+    cmd = [sys.executable, "-m", "course_lib.tts.speak", "--file", str(lines), "-o", str(Path(out_dir) / "cold") + "/",
            "--vocoder", vocoder, "--threads", str(threads), "-q"]
     cmd += ["--tacotron", tacotron] if tacotron else []
     cmd += ["--waveglow", waveglow] if waveglow else []

@@ -21,8 +21,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_lib.authoring import editions, notebooks  # noqa: E402
-from course_lib.authoring.execute import execute  # noqa: E402
+from authoring import editions, notebooks  # noqa: E402
+from authoring.execute import execute  # noqa: E402
 
 PEAK = "import resource; print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 

@@ -7,9 +7,9 @@ Every vocoder gets the ground-truth log-mel of each utterance; a model trained w
 excitation gets the excitation from pYIN's F0 of the original at a random starting phase (seeded
 per utterance). ``@0.6/1.0`` draws z with σ = 0.6 on voiced and 1.0 on unvoiced group steps (the
 voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
-(course_lib.tts.vocoder_eval), multi-resolution STFT distance, harmonic-energy share, harmonic
+(course_lib.tts.metrics.vocoder), multi-resolution STFT distance, harmonic-energy share, harmonic
 contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
-(course_lib.tts.harmonic_eval). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
+(course_lib.tts.metrics.harmonics). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
 iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring). The table gives means; "ΔPESQ vs GL-32" is the mean
 per-utterance difference with its standard error.
 """
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.audio import AudioConfig, mel_spectrogram, mel_to_audio  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
-from course_lib.tts.harmonic_eval import f0_metrics, harmonic_metrics  # noqa: E402
-from course_lib.tts.vocoder_eval import mr_stft_distance, vocoder_metrics  # noqa: E402
+from course_lib.tts.metrics.harmonics import f0_metrics, harmonic_metrics  # noqa: E402
+from course_lib.tts.metrics.vocoder import mr_stft_distance, vocoder_metrics  # noqa: E402
 from course_lib.tts.waveglow.checkpoint import load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation, pitch_track  # noqa: E402
 

@@ -7,7 +7,7 @@ is turned back into audio by the shipped course WaveGlow (σ = 0, 0.3, 0.6, 1.0;
 the denoiser at strengths 0.01 and 0.1) and by Griffin-Lim (32 and 100 iterations, fast
 Griffin-Lim momentum 0.99, seeded random initial phase). Each output is scored against the
 original audio with wide-band PESQ (16 kHz), STOI and log-spectral distance
-(course_lib.tts.vocoder_eval). The table is printed and written as JSON for chapter 14; with
+(course_lib.tts.metrics.vocoder). The table is printed and written as JSON for chapter 14; with
 ``--manifest`` the metrics are also stored in assets/waveglow/MANIFEST.json.
 """
 
@@ -29,7 +29,7 @@ from course_lib import settings  # noqa: E402
 from course_lib.audio import AudioConfig, mel_spectrogram, mel_to_audio  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
 from course_lib.training import write_manifest  # noqa: E402
-from course_lib.tts.vocoder_eval import vocoder_metrics  # noqa: E402
+from course_lib.tts.metrics.vocoder import vocoder_metrics  # noqa: E402
 from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.denoiser import Denoiser  # noqa: E402
 

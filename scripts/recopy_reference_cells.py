@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course_lib.authoring.drift import MARKER, resolve  # noqa: E402
+from authoring.drift import MARKER, resolve  # noqa: E402
 
 FENCE = re.compile(r"^```\{code-cell\}")
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from course_lib.authoring import notebooks  # noqa: E402
+from authoring import notebooks  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
@@ -42,9 +42,9 @@ def html():
     stale = [s for s in notebooks.sources() if not (EXECUTED / f"{s.stem}.ipynb").exists()]
     if stale:  # `make test` executes them under nbval first; alone, execute them here
         env = dict(os.environ, COURSE_QUICK="1")
-        subprocess.run([sys.executable, "-m", "course_lib.authoring", "build"], check=True, env=env)
-        subprocess.run([sys.executable, "-m", "course_lib.authoring", "execute"], check=True, env=env)
-    from course_lib.authoring.book import build
+        subprocess.run([sys.executable, "-m", "authoring", "build"], check=True, env=env)
+        subprocess.run([sys.executable, "-m", "authoring", "execute"], check=True, env=env)
+    from authoring.book import build
 
     return build()
 

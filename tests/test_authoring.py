@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.authoring import drift, editions, notebooks, workspace
+from authoring import drift, editions, notebooks, workspace
 
 HEADER = textwrap.dedent("""\
     ---
@@ -151,7 +151,7 @@ def test_drift_check_detects_a_changed_library_function(tmp_path):
 
 
 def test_cli_reports_authoring_errors_with_exit_code_2(tmp_path, capsys):
-    from course_lib.authoring.__main__ import main
+    from authoring.__main__ import main
 
     path = write_md(tmp_path, EXERCISE)
     assert main(["build", str(path), "--out", str(tmp_path / "out")]) == 2
@@ -160,7 +160,7 @@ def test_cli_reports_authoring_errors_with_exit_code_2(tmp_path, capsys):
 
 
 def test_book_toc_follows_sources():
-    from course_lib.authoring.book import toc
+    from authoring.book import toc
 
     text = toc(["00_welcome", "01_perceptron", "07_sound", "A_fact_check"], ["glossary"])
     assert text.startswith("format: jb-book\nroot: notebooks/00_welcome\n")
@@ -173,7 +173,7 @@ def test_book_toc_follows_sources():
 
 
 def test_book_drops_progress_bars_and_notes_widgets():
-    from course_lib.authoring.book import WIDGET_MIME, WIDGET_NOTE, _static_widgets
+    from authoring.book import WIDGET_MIME, WIDGET_NOTE, _static_widgets
 
     def widget(text):
         return nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "x"}, "text/plain": text})
@@ -194,7 +194,7 @@ def test_book_drops_progress_bars_and_notes_widgets():
 
 
 def test_glossary_links_only_prose_and_only_once():
-    from course_lib.authoring.glossary import link_first_uses
+    from authoring.glossary import link_first_uses
 
     cells = ["# perceptron\nThe `perceptron` and $margin$ of a perceptron, [margin](x), margin.", "A perceptron again."]
     first, second = link_first_uses(cells, ["perceptron", "margin"])

@@ -246,27 +246,27 @@ def _mel_cases():
         case("pipeline.vocode:unknown-vocoder", lambda: _vocode(np.zeros((8, 4)), "wavenet"), ["vocoder"]),
         # scoring synthesised speech (chapter 15)
         case("mel_cepstral_distortion:band-mismatch",
-             lambda: _evaluate().mel_cepstral_distortion(np.random.default_rng(0).normal(size=(80, 5)),
+             lambda: _speech().mel_cepstral_distortion(np.random.default_rng(0).normal(size=(80, 5)),
                                                          np.random.default_rng(1).normal(size=(40, 5))), ["bands"]),
-        case("mel_cepstral_distortion:str", lambda: _evaluate().mel_cepstral_distortion("a", np.zeros((80, 5))),
+        case("mel_cepstral_distortion:str", lambda: _speech().mel_cepstral_distortion("a", np.zeros((80, 5))),
              ["log mel"]),
-        case("mel_cepstral_distortion:nan", lambda: _evaluate().mel_cepstral_distortion(np.full((80, 5), np.nan),
+        case("mel_cepstral_distortion:nan", lambda: _speech().mel_cepstral_distortion(np.full((80, 5), np.nan),
                                                                                         np.zeros((80, 5))), ["NaN"]),
-        case("stoi:too-short", lambda: _vocoder_eval().stoi(np.zeros(22050), np.zeros(100)), ["samples"]),
-        case("pesq:nan", lambda: _vocoder_eval().pesq_wb(np.full(22050, np.nan), np.zeros(22050)), ["NaN"]),
+        case("stoi:too-short", lambda: _vocoder().stoi(np.zeros(22050), np.zeros(100)), ["samples"]),
+        case("pesq:nan", lambda: _vocoder().pesq_wb(np.full(22050, np.nan), np.zeros(22050)), ["NaN"]),
     ]
 
 
-def _evaluate():
-    from course_lib.tts import evaluate
+def _speech():
+    from course_lib.tts.metrics import speech
 
-    return evaluate
+    return speech
 
 
-def _vocoder_eval():
-    from course_lib.tts import vocoder_eval
+def _vocoder():
+    from course_lib.tts.metrics import vocoder
 
-    return vocoder_eval
+    return vocoder
 
 
 @pytest.mark.parametrize("call, words, types", _mel_cases())

@@ -40,11 +40,11 @@ def _evil(tmp: Path) -> None:
     torch.save({"format": "course_lib.tacotron2.model/1", "model": _Evil()}, tmp / "evil.pt")
 
 
-AUTHORING = ["-m", "course_lib.authoring"]
+AUTHORING = ["-m", "authoring"]
 CORPUS = ["-m", "course_lib.data.make_corpus"]
 TRAIN = ["-m", "course_lib.tts.tacotron2.train"]
 WAVEGLOW = ["-m", "course_lib.tts.waveglow.train"]
-SAY = ["-m", "course_lib.tts.synthesize"]
+SAY = ["-m", "course_lib.tts.speak"]
 
 #: (id, arguments, words the error line must contain)
 ROWS = [
@@ -84,20 +84,20 @@ ROWS = [
     ("waveglow:missing-corpus", WAVEGLOW + ["--out", "w", "--max-steps", "1", "--corpus", "nowhere"], ["nowhere"]),
     ("waveglow:export-without-run", WAVEGLOW + ["--out", "w", "--export", "w.pt"], ["checkpoint"]),
     ("waveglow:corrupt-checkpoint", WAVEGLOW + ["--out", "run", "--max-steps", "1"], ["checkpoint.pt"]),
-    ("synthesize:nothing-to-say", SAY, ["nothing to say"]),
-    ("synthesize:empty-text", SAY + ["  ", "-o", "a.wav"], ["empty"]),
-    ("synthesize:text-and-file", SAY + ["hi", "--file", "notes.txt"], ["not both"]),
-    ("synthesize:bad-suffix", SAY + ["hi", "-o", "a.mp4"], [".wav"]),
-    ("synthesize:unspeakable", SAY + ["hi 中", "-o", "a.wav", "--vocoder", "griffin-lim"], ["U+4E2D"]),
-    ("synthesize:negative-sigma", SAY + ["hi", "-o", "a.wav", "--sigma", "-1"], ["--sigma"]),
-    ("synthesize:threads-0", SAY + ["hi", "-o", "a.wav", "--threads", "0"], ["--threads"]),
-    ("synthesize:missing-file", SAY + ["--file", "nope.txt"], ["nope.txt"]),
-    ("synthesize:not-utf8", SAY + ["--file", "latin1.txt"], ["UTF-8"]),
-    ("synthesize:missing-checkpoint", SAY + ["hi", "-o", "a.wav", "--tacotron", "nope.pt"], ["nope.pt"]),
-    ("synthesize:corrupt-checkpoint", SAY + ["hi", "-o", "a.wav", "--tacotron", "junk.pt"], ["junk.pt"]),
-    ("synthesize:pickled-code", SAY + ["hi", "-o", "a.wav", "--tacotron", "evil.pt", "--vocoder", "griffin-lim"],
+    ("speak:nothing-to-say", SAY, ["nothing to say"]),
+    ("speak:empty-text", SAY + ["  ", "-o", "a.wav"], ["empty"]),
+    ("speak:text-and-file", SAY + ["hi", "--file", "notes.txt"], ["not both"]),
+    ("speak:bad-suffix", SAY + ["hi", "-o", "a.mp4"], [".wav"]),
+    ("speak:unspeakable", SAY + ["hi 中", "-o", "a.wav", "--vocoder", "griffin-lim"], ["U+4E2D"]),
+    ("speak:negative-sigma", SAY + ["hi", "-o", "a.wav", "--sigma", "-1"], ["--sigma"]),
+    ("speak:threads-0", SAY + ["hi", "-o", "a.wav", "--threads", "0"], ["--threads"]),
+    ("speak:missing-file", SAY + ["--file", "nope.txt"], ["nope.txt"]),
+    ("speak:not-utf8", SAY + ["--file", "latin1.txt"], ["UTF-8"]),
+    ("speak:missing-checkpoint", SAY + ["hi", "-o", "a.wav", "--tacotron", "nope.pt"], ["nope.pt"]),
+    ("speak:corrupt-checkpoint", SAY + ["hi", "-o", "a.wav", "--tacotron", "junk.pt"], ["junk.pt"]),
+    ("speak:pickled-code", SAY + ["hi", "-o", "a.wav", "--tacotron", "evil.pt", "--vocoder", "griffin-lim"],
      ["pickled"]),
-    ("synthesize:unknown-vocoder", SAY + ["hi", "--vocoder", "wavenet"], ["--vocoder"]),
+    ("speak:unknown-vocoder", SAY + ["hi", "--vocoder", "wavenet"], ["--vocoder"]),
 ]
 
 GAPS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.authoring import notebooks
+from authoring import notebooks
 from course_lib.settings import ROOT
 
 pytestmark = pytest.mark.book

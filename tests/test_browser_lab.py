@@ -3,7 +3,7 @@
 import os
 import pytest
 
-from course_lib.authoring import editions
+from authoring import editions
 from course_lib.settings import ROOT
 from tests.browser import SCREENSHOTS, browser, jupyter_lab
 

@@ -3,7 +3,7 @@ search works. Screenshots are saved to build/screenshots/ as CI artifacts."""
 
 import pytest
 
-from course_lib.authoring import notebooks
+from authoring import notebooks
 from tests.browser import SCREENSHOTS, browser, static_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]

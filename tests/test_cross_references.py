@@ -8,14 +8,14 @@ import re
 
 import pytest
 
-from course_lib.authoring import notebooks
-from course_lib.authoring.book import (
+from authoring import notebooks
+from authoring.book import (
     chapter_link_problems,
     chapter_links,
     link_glossary_chapters,
     unlinked_chapter_mentions,
 )
-from course_lib.authoring.editions import student_edition
+from authoring.editions import student_edition
 
 SOURCES = notebooks.sources()
 NUMBER = {s.stem: s.name.split("_", 1)[0] for s in SOURCES}
@@ -119,7 +119,7 @@ def test_a_chapter_link_opens_the_neighbouring_notebook_in_jupyterlab(tmp_path):
     """In the learner's workspace the same link opens the other chapter in a new Lab tab."""
     import os
 
-    from course_lib.authoring.editions import write
+    from authoring.editions import write
     from tests.browser import browser, jupyter_lab
 
     for name in ("01_perceptron", "02_mlp_backprop"):

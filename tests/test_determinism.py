@@ -2,7 +2,7 @@
 
 The slow test builds the instructor edition of a few chapters, executes each twice with
 ``COURSE_QUICK=1 COURSE_THREADS=1`` and compares what every code cell printed, after
-:func:`course_lib.authoring.determinism.sanitize` has replaced times, speeds, progress bars,
+:func:`authoring.determinism.sanitize` has replaced times, speeds, progress bars,
 addresses and temporary folders. The fast tests pin the sanitiser and keep the nbval file in sync.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.authoring import determinism as D
+from authoring import determinism as D
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -73,7 +73,7 @@ def test_nbval_sanitize_file_is_in_sync_and_nbval_reads_every_rule():
     from nbval.plugin import get_sanitize_patterns
 
     assert CFG.read_text(encoding="utf-8") == D.nbval_config(), (
-        "tests/nbval_sanitize.cfg is stale: regenerate it with python -c \"from course_lib.authoring.determinism "
+        "tests/nbval_sanitize.cfg is stale: regenerate it with python -c \"from authoring.determinism "
         "import nbval_config; open('tests/nbval_sanitize.cfg', 'w').write(nbval_config())\"")
     assert tuple(get_sanitize_patterns(CFG.read_text(encoding="utf-8"))) == D.SANITIZERS, \
         "nbval reads other rules (a trailing space after 'replace:' may have been stripped)"
@@ -87,8 +87,8 @@ CHAPTERS = ["01", "02", "04"]  # ~7 + 6 + 17 s per run on 2 loaded cores (07: se
 @pytest.mark.notebooks
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_quick_mode_prints_the_same_numbers_twice(chapter, tmp_path, monkeypatch):
-    from course_lib.authoring import editions
-    from course_lib.authoring.execute import execute
+    from authoring import editions
+    from authoring.execute import execute
 
     monkeypatch.setenv("COURSE_QUICK", "1")  # the kernel inherits this process's environment
     monkeypatch.setenv("COURSE_THREADS", "1")

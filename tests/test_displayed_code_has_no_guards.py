@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from course_lib import checks
-from course_lib.authoring import drift, notebooks
+from authoring import drift, notebooks
 
 DISPLAYED = sorted({(ref.target, path.name) for path in notebooks.sources()
                     for ref in drift.reference_cells(notebooks.read(path))})

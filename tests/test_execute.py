@@ -1,4 +1,4 @@
-"""course_lib.authoring.execute: kernel channels are polled in short slices, timeouts keep their meaning.
+"""authoring.execute: kernel channels are polled in short slices, timeouts keep their meaning.
 
 The stall this guards against (docs/HARDENING.md): one long poll of the shell channel sometimes misses
 an ``execute_reply`` that has arrived, so a cell "takes" the whole cell timeout with the kernel idle.
@@ -13,7 +13,7 @@ from queue import Empty
 import nbformat
 import pytest
 
-from course_lib.authoring.execute import POLL_SLICE_S, execute, sliced
+from authoring.execute import POLL_SLICE_S, execute, sliced
 
 
 class MissingChannel:
@@ -86,7 +86,7 @@ def test_execute_polls_a_real_kernel_in_slices_and_still_times_out(tmp_path, mon
 def test_setup_kernel_polls_in_slices_too(tmp_path):
     """Cell-by-cell use (``setup_kernel`` + ``execute_cell``, as the wrong-answer runner does) must get
     the sliced channels as well: nbclient's sync wrapper once bypassed the override and a run hung."""
-    from course_lib.authoring.execute import SlicedPollClient
+    from authoring.execute import SlicedPollClient
 
     client = SlicedPollClient(_notebook("x = 1"), timeout=60, kernel_name="python3",
                               resources={"metadata": {"path": str(tmp_path)}})

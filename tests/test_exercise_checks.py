@@ -6,8 +6,8 @@ solution (instructor edition) are covered by the nbval runs of ``make test``.
 
 import pytest
 
-from course_lib.authoring import notebooks
-from course_lib.authoring.wrong_answers import exercise_name, record_for, run_chapter, with_body
+from authoring import notebooks
+from authoring.wrong_answers import exercise_name, record_for, run_chapter, with_body
 
 CHAPTERS = [s for s in notebooks.sources() if s.name[0].isdigit() and s.name[:2] != "00"]
 

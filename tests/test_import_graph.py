@@ -1,4 +1,4 @@
-"""Every module of ``course_lib`` imports, and no two modules import each other, even through others:
+"""Every module of ``course_lib`` and of the maintainer package ``authoring`` imports, and no two modules import each other, even through others:
 the module import graph — imports inside functions included — has no cycle (issue 16.1)."""
 
 import ast
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "course_lib"
+PACKAGES = (ROOT / "course_lib", ROOT / "authoring")
 
 
 def _modules() -> dict[str, Path]:
     found = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
+    for path in sorted(p for package in PACKAGES for p in package.rglob("*.py")):
         parts = list(path.relative_to(ROOT).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
@@ -29,7 +29,7 @@ def _is_package(name: str) -> bool:
 
 
 def imports_of(name: str, source: str) -> set[str]:
-    """The ``course_lib`` modules that ``name``'s source imports, at the top or inside any function."""
+    """The repo modules that ``name``'s source imports, at the top or inside any function."""
     package = name if _is_package(name) else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(source)):

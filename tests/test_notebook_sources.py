@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.authoring import drift, editions, notebooks
+from authoring import drift, editions, notebooks
 
 SOURCES = notebooks.sources()
 IDS = [p.name for p in SOURCES]

@@ -16,10 +16,10 @@ from course_lib import settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.checkpoint import save_checkpoint
 from course_lib.text import split_text
-from course_lib.tts import evaluate as E
+from course_lib.tts.metrics import speech as E
 from course_lib.tts import pipeline
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
-from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
+from course_lib.tts.tacotron2 import text_to_mel
 from course_lib.tts.tacotron2.train.checkpoints import MODEL_FORMAT
 from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.config import WaveGlowConfig
@@ -68,9 +68,9 @@ def tiny(tmp_path):
     pipeline.clear_cache()
 
 
-def test_synthesize_returns_audio_rate_and_alignment(tiny):
-    audio, sr, alignment = pipeline.synthesize("Hello there.", tacotron=tiny["tacotron"], waveglow=tiny["waveglow"],
-                                               seed=0)
+def test_speak_returns_audio_rate_and_alignment(tiny):
+    speech = pipeline.speak("Hello there.", tacotron=tiny["tacotron"], waveglow=tiny["waveglow"], seed=0)
+    audio, sr, alignment = speech.audio, speech.sample_rate, speech.alignment
     assert sr == 22050 and audio.dtype == np.float32 and audio.ndim == 1
     assert np.isfinite(audio).all() and np.abs(audio).max() <= 1.0 and audio.std() > 0
     steps, symbols = alignment.shape
@@ -85,7 +85,7 @@ def test_mels_are_unnormalised_exactly_as_training_normalised_them(tiny):
         torch.manual_seed(3)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            raw = tacotron2_synthesize(tiny["model"], "Good morning.").mel
+            raw = text_to_mel(tiny["model"], "Good morning.").mel
     expected = tiny["normalizer"].denormalize(raw)
     torch.testing.assert_close(speech.mel, expected, atol=1e-4, rtol=1e-4)
     assert (speech.mel - raw).abs().mean() > 1.0  # the un-normalisation really changed something
@@ -96,12 +96,12 @@ def test_mels_are_unnormalised_exactly_as_training_normalised_them(tiny):
 
 def test_seed_makes_it_reproducible(tiny):
     kw = dict(tacotron=tiny["tacotron"], waveglow=tiny["waveglow"])
-    a = pipeline.synthesize("One two.", seed=1, **kw)[0]
-    b = pipeline.synthesize("One two.", seed=1, **kw)[0]
-    c = pipeline.synthesize("One two.", seed=2, **kw)[0]
+    a = pipeline.speak("One two.", seed=1, **kw).audio
+    b = pipeline.speak("One two.", seed=1, **kw).audio
+    c = pipeline.speak("One two.", seed=2, **kw).audio
     np.testing.assert_array_equal(a, b)
     assert a.shape != c.shape or not np.array_equal(a, c)
-    quiet = pipeline.synthesize("One two.", seed=1, sigma=0.0, **kw)[0]
+    quiet = pipeline.speak("One two.", seed=1, sigma=0.0, **kw).audio
     assert not np.array_equal(a, quiet)  # sigma reaches WaveGlow
 
 
@@ -136,8 +136,8 @@ def test_models_are_cached_and_reloaded_when_the_file_changes(tiny):
 def test_loaded_models_can_be_passed_directly(tiny):
     acoustic = pipeline.load_tacotron2(tiny["tacotron"])
     vocoder = pipeline.load_vocoder(tiny["waveglow"])
-    audio, sr, _ = pipeline.synthesize("Hi.", tacotron=acoustic, waveglow=vocoder, seed=0)
-    ref, _, _ = pipeline.synthesize("Hi.", tacotron=tiny["tacotron"], waveglow=tiny["waveglow"], seed=0)
+    audio = pipeline.speak("Hi.", tacotron=acoustic, waveglow=vocoder, seed=0).audio
+    ref = pipeline.speak("Hi.", tacotron=tiny["tacotron"], waveglow=tiny["waveglow"], seed=0).audio
     np.testing.assert_array_equal(audio, ref)
     bare = pipeline.load_tacotron2(tiny["model"])  # a bare Tacotron2 is taken to predict raw log-mels
     assert torch.equal(bare.normalizer.std, torch.ones(80))
@@ -146,31 +146,31 @@ def test_loaded_models_can_be_passed_directly(tiny):
 def test_bad_input_is_refused_with_clear_errors(tiny, tmp_path, monkeypatch):
     kw = dict(tacotron=tiny["tacotron"], waveglow=tiny["waveglow"])
     with pytest.raises(ValueError, match="empty"):
-        pipeline.synthesize("   ", **kw)
+        pipeline.speak("   ", **kw)
     with pytest.raises(TypeError, match="str"):
-        pipeline.synthesize(b"bytes", **kw)
+        pipeline.speak(b"bytes", **kw)
     with pytest.raises(ValueError, match="vocoder must be one of"):
-        pipeline.synthesize("Hi.", vocoder="wavenet", **kw)
+        pipeline.speak("Hi.", vocoder="wavenet", **kw)
     with pytest.raises(ValueError, match="sigma"):
-        pipeline.synthesize("Hi.", sigma=-1.0, **kw)
+        pipeline.speak("Hi.", sigma=-1.0, **kw)
     with pytest.raises(FileNotFoundError, match="no Tacotron 2 checkpoint"):
-        pipeline.synthesize("Hi.", tacotron=tmp_path / "nope.pt")
+        pipeline.speak("Hi.", tacotron=tmp_path / "nope.pt")
     with pytest.raises(TypeError, match="tacotron must be"):
-        pipeline.synthesize("Hi.", tacotron=3)
+        pipeline.speak("Hi.", tacotron=3)
     monkeypatch.setattr(settings, "ASSETS", tmp_path / "empty_assets")
     with pytest.raises(FileNotFoundError, match="shipped Tacotron 2"):
-        pipeline.synthesize("Hi.")
+        pipeline.speak("Hi.")
     with pytest.raises(FileNotFoundError, match="griffin-lim"):
-        pipeline.synthesize("Hi.", tacotron=tiny["tacotron"])
+        pipeline.speak("Hi.", tacotron=tiny["tacotron"])
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(ValueError, match="neither a course WaveGlow"):
-        pipeline.synthesize("Hi.", tacotron=tiny["tacotron"], waveglow=tmp_path / "junk.pt")
+        pipeline.speak("Hi.", tacotron=tiny["tacotron"], waveglow=tmp_path / "junk.pt")
 
 
 def test_vocoder_with_another_audio_config_is_refused(tiny, tmp_path):
     write_tiny_waveglow(tmp_path / "hop128.pt", hop_length=128)
     with pytest.raises(ValueError, match="share one AudioConfig"):
-        pipeline.synthesize("Hi.", tacotron=tiny["tacotron"], waveglow=tmp_path / "hop128.pt")
+        pipeline.speak("Hi.", tacotron=tiny["tacotron"], waveglow=tmp_path / "hop128.pt")
 
 
 def test_nvidia_checkpoints_plug_into_the_pipeline(tmp_path):
@@ -206,8 +206,8 @@ def test_shipped_checkpoints_speak_by_default():
     # a trained model attends monotonically: the strongest attention moves forward through the text
     attended = speech.alignment.argmax(axis=1)
     assert (np.diff(attended) >= -3).mean() > 0.95 and attended[-1] > 0.8 * speech.alignment.shape[1]
-    gl, sr, _ = pipeline.synthesize("Hello.", vocoder="griffin-lim", seed=0)
-    assert sr == 22050 and gl.std() > 1e-3
+    gl = pipeline.speak("Hello.", vocoder="griffin-lim", seed=0)
+    assert gl.sample_rate == 22050 and gl.audio.std() > 1e-3
 
 
 def test_bf16_vocoder_matches_fp32(tiny):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.authoring.pytest_plugin import retrying
+from authoring.pytest_plugin import retrying
 
 
 def flaky(failures):
@@ -33,7 +33,7 @@ def test_gives_up_after_the_last_attempt_with_the_reason():
 def test_the_plugin_wraps_nbval_once():
     import nbval.kernel
 
-    from course_lib.authoring import pytest_plugin
+    from authoring import pytest_plugin
 
     pytest_plugin.pytest_configure(None)
     pytest_plugin.pytest_configure(None)

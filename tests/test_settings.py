@@ -145,7 +145,7 @@ def test_use_threads_rejects_a_bad_default(default):
 
 
 def test_notebooks_set_threads_only_through_settings():
-    from course_lib.authoring.notebooks import sources
+    from authoring.notebooks import sources
 
     for source in sources():
         text = source.read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_lib.tts.tacotron2 import (Tacotron2, Tacotron2Config, count_parameters, encode_text, split_sentences,
-                                      synthesize)
+                                      text_to_mel)
 from tests.test_nvidia_checkpoints import nvidia_tacotron2_keys
 
 
@@ -179,7 +179,7 @@ def test_inference_rejects_bad_text(bad, error, match):
         Tacotron2(tiny()).inference(bad)
 
 
-def test_inference_refuses_very_long_text_and_synthesize_chunks_it():
+def test_inference_refuses_very_long_text_and_text_to_mel_chunks_it():
     model = Tacotron2(tiny(max_text_length=300, max_decoder_steps=2))
     with torch.no_grad():
         model.decoder.gate_layer.linear_layer.bias.fill_(-50.0)  # never stops by itself
@@ -188,7 +188,7 @@ def test_inference_refuses_very_long_text_and_synthesize_chunks_it():
     with pytest.raises(ValueError, match="Split it into sentences"):
         model.inference(encode_text(long_text))
     with pytest.warns(RuntimeWarning):
-        result = synthesize(model, long_text)
+        result = text_to_mel(model, long_text)
     assert len(result.chunks) == 17 and all(len(c) <= 200 for c in result.chunks)
     assert " ".join(result.chunks) == long_text.strip(), "chunking keeps every word"
     assert result.mel.shape == (10, 17 * 4) and len(result.alignments) == 17 and all(result.hit_max_steps)
@@ -205,6 +205,6 @@ def test_split_sentences_prefers_sentence_then_clause_then_word_boundaries():
 def test_library_code_never_hardcodes_cuda():
     root = Path(__file__).resolve().parent.parent / "course_lib"
     files = list((root / "tts" / "tacotron2").glob("*.py")) + list((root / "tts" / "train").glob("*.py"))
-    files += [root / "nn" / "attention.py", root / "tts" / "alignment.py"]
+    files += [root / "nn" / "attention.py", root / "tts" / "metrics" / "alignment.py"]
     for path in files:
         assert not re.search(r"\.cuda\(", path.read_text()), f"{path} calls .cuda(); follow the input's device"

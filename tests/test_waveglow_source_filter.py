@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from course_lib.optim.schedules import warmup_cosine_lr
-from course_lib.tts import harmonic_eval as H
-from course_lib.tts.vocoder_eval import mr_stft_distance
+from course_lib.tts.metrics import harmonics as H
+from course_lib.tts.metrics.vocoder import mr_stft_distance
 from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T

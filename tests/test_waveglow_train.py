@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.tts import vocoder_eval
+from course_lib.tts.metrics import vocoder
 from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T
 from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
@@ -114,18 +114,18 @@ def test_vocoder_metrics_rank_clean_above_noisy():
     t = np.arange(22050) / 22050
     clean = (0.3 * np.sin(2 * np.pi * 200 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
     noisy = clean + 0.05 * rng.normal(size=clean.shape).astype(np.float32)
-    same = vocoder_eval.vocoder_metrics(clean, clean)
-    worse = vocoder_eval.vocoder_metrics(clean, noisy)
+    same = vocoder.vocoder_metrics(clean, clean)
+    worse = vocoder.vocoder_metrics(clean, noisy)
     assert same["lsd"] == pytest.approx(0.0, abs=1e-9) and same["stoi"] > 0.99 and same["pesq"] > 4.0
     assert worse["lsd"] > 5 and worse["stoi"] < same["stoi"] and worse["pesq"] < 3.0
     # lengths are cut to the shorter signal (vocoders return whole frames)
-    assert vocoder_eval.log_spectral_distance(clean, np.concatenate([clean, clean[:300]])) == pytest.approx(0, abs=1e-9)
+    assert vocoder.log_spectral_distance(clean, np.concatenate([clean, clean[:300]])) == pytest.approx(0, abs=1e-9)
     with pytest.raises(ValueError, match="NaN"):
-        vocoder_eval.stoi(clean, np.full_like(clean, np.nan))
+        vocoder.stoi(clean, np.full_like(clean, np.nan))
     with pytest.raises(ValueError, match="sample_rate"):
-        vocoder_eval.pesq_wb(clean, clean, sample_rate=0)
+        vocoder.pesq_wb(clean, clean, sample_rate=0)
     with pytest.raises(ValueError, match="non-empty"):
-        vocoder_eval.log_spectral_distance([], [])
+        vocoder.log_spectral_distance([], [])
 
 
 @pytest.mark.slow

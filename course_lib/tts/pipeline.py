@@ -2,12 +2,13 @@
 
 ::
 
-    audio, sr, alignment = synthesize("Printing, in the only sense with which we are concerned.")
+    speech = speak("Printing, in the only sense with which we are concerned.")
+    speech.audio, speech.sample_rate, speech.alignment  # float32 [samples], Hz, [steps, symbols]
 
 1. ``course_lib.text`` cleans the text and maps it to NVIDIA's 148 symbol ids;
 2. Tacotron 2 predicts a mel spectrogram one decoder step at a time until its stop token fires.
    Text is spoken one sentence at a time (very long sentences are cut further at commas by
-   :func:`course_lib.tts.tacotron2.synthesize`) and the mels are concatenated, because attention
+   :func:`course_lib.tts.tacotron2.text_to_mel`) and the mels are concatenated, because attention
    trained on single sentences drifts, skips or repeats on longer input;
 3. the course Tacotron 2 is trained on *per-channel normalised* mels
    (:class:`course_lib.tts.tacotron2.train.MelNormalizer`), so its output is un-normalised back to natural-log
@@ -38,12 +39,12 @@ from course_lib import checks, settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.text import split_text
 from course_lib.tts.tacotron2 import Tacotron2
-from course_lib.tts.tacotron2 import synthesize as tacotron2_synthesize
+from course_lib.tts.tacotron2 import text_to_mel
 from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
-           "load_vocoder", "check_speakable", "text_to_mel", "vocode", "speak", "synthesize", "clear_cache"]
+           "load_vocoder", "check_speakable", "acoustic_mel", "vocode", "speak", "clear_cache"]
 
 VOCODERS = ("waveglow", "griffin-lim")
 #: The shipped checkpoints, relative to ``settings.ASSETS``.
@@ -250,7 +251,7 @@ def check_speakable(text: str, acoustic: "AcousticModel") -> list[int]:
     return ids
 
 
-def text_to_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = None):
+def acoustic_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = None):
     """Tacotron 2 on ``text``, one sentence at a time → ``(log_mel [n_mels, frames], alignment, chunks, hit_max_steps)``.
 
     Sentences longer than ``max_chars`` are cut further at commas and spaces. The mel is
@@ -260,7 +261,7 @@ def text_to_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = No
     mels, blocks, chunks, hit = [], [], [], []
     with torch.inference_mode():
         for sentence in split_text(text):
-            out = tacotron2_synthesize(acoustic.model, sentence, max_chars=max_chars)
+            out = text_to_mel(acoustic.model, sentence, max_chars=max_chars)
             mels.append(out.mel.float().cpu())
             blocks += [a.float().cpu().numpy() for a in out.alignments]
             chunks += out.chunks
@@ -309,8 +310,14 @@ def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6
 def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
           waveglow=None, seed: int | None = None, max_chars: int | None = None,
           griffin_lim_iters: int = 32) -> Speech:
-    """:func:`synthesize` with everything it computed (mel, chunks, timings). ``seed`` fixes the prenet
-    dropout and WaveGlow's noise (both are random at inference), so a seed gives the same audio."""
+    """Speak ``text`` → :class:`Speech`: audio (float32 [samples]), sample rate, alignment
+    ([decoder_steps, symbols]) and everything else it computed (mel, chunks, timings).
+
+    ``vocoder``: "waveglow" (σ = ``sigma``) or "griffin-lim"; ``tacotron``/``waveglow``: None for the
+    shipped course checkpoints, a checkpoint path, or a loaded model (see :func:`load_tacotron2`,
+    :func:`load_vocoder`). Long text is spoken sentence by sentence and concatenated. ``seed`` fixes
+    the prenet dropout and WaveGlow's noise (both are random at inference), so a seed gives the same audio.
+    """
     checks.text(text)
     if vocoder not in VOCODERS:
         raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
@@ -324,7 +331,7 @@ def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="c
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*max_decoder_steps.*")  # reported in hit_max_steps
-            mel, alignment, chunks, hit = text_to_mel(text, acoustic, max_chars)
+            mel, alignment, chunks, hit = acoustic_mel(text, acoustic, max_chars)
         middle = time.perf_counter()
         generator = None if seed is None else torch.Generator(device=_device(device)).manual_seed(seed)
         audio = vocode(mel, vocoder, waveglow, sigma, device, acoustic.audio_config, griffin_lim_iters, generator)
@@ -337,15 +344,3 @@ def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="c
     return Speech(audio.astype(np.float32), acoustic.audio_config.sample_rate, alignment, mel, chunks, hit,
                   {"tacotron2": middle - start, "vocoder": end - middle})
 
-
-def synthesize(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
-               waveglow=None, seed: int | None = None) -> tuple[np.ndarray, int, np.ndarray]:
-    """Speak ``text`` → ``(audio float32 [samples], sample_rate, alignment [decoder_steps, symbols])``.
-
-    ``vocoder``: "waveglow" (σ = ``sigma``) or "griffin-lim"; ``tacotron``/``waveglow``: None for the
-    shipped course checkpoints, a checkpoint path, or a loaded model (see :func:`load_tacotron2`,
-    :func:`load_vocoder`). Long text is spoken sentence by sentence and concatenated.
-    """
-    speech = speak(text, vocoder=vocoder, sigma=sigma, device=device, tacotron=tacotron, waveglow=waveglow,
-                   seed=seed)
-    return speech.audio, speech.sample_rate, speech.alignment

@@ -23,7 +23,7 @@ class AlignmentViewer:
     - ``text``: the input, one character per symbol (axis labels);
     - ``mel``: optional ``[n_mels, frames]``; the ``step`` slider shows the ``r`` frames of that step;
     - ``truth``: optional ground-truth symbol per decoder step (e.g. from
-      :func:`course_lib.tts.alignment.step_targets`), drawn when the ``truth`` box is ticked.
+      :func:`course_lib.tts.metrics.alignment.step_targets`), drawn when the ``truth`` box is ticked.
 
     ``controls`` holds the widgets; ``last_drawn`` the data last drawn (weights, attended symbol, ...).
     """

@@ -44,7 +44,7 @@ class Tacotron2Config:
     postnet_kernel_size: int = 5
     postnet_n_convolutions: int = 5
     p_postnet_dropout: float = 0.5
-    # inputs longer than this are refused by inference(); synthesize() splits text at sentences
+    # inputs longer than this are refused by inference(); text_to_mel() splits text at sentences
     max_text_length: int = 400
 
     def __post_init__(self):

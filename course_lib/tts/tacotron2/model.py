@@ -143,14 +143,14 @@ class Tacotron2(nn.Module):
 
         ``text``: a string, a list of ids, ``[length]`` or ``[batch, length]`` ids; each item stops on its
         own stop token. Inputs longer than ``config.max_text_length`` are refused: use
-        :func:`course_lib.tts.tacotron2.synthesize`, which splits text at sentence boundaries.
+        :func:`course_lib.tts.tacotron2.text_to_mel`, which splits text at sentence boundaries.
         """
         text, text_lengths = self._check_text(text, text_lengths)
         if int(text_lengths.max()) > self.config.max_text_length:
             raise ValueError(
                 f"the text has {int(text_lengths.max())} symbols, more than max_text_length="
                 f"{self.config.max_text_length}: attention drifts on very long inputs. Split it into sentences "
-                "with course_lib.tts.tacotron2.synthesize(model, text), which does that for you.")
+                "with course_lib.tts.tacotron2.text_to_mel(model, text), which does that for you.")
         was_training = self.training
         self.eval()
         try:

@@ -72,8 +72,8 @@ class Synthesis(NamedTuple):
     hit_max_steps: list[bool]  # True where a chunk never produced its stop token
 
 
-def synthesize(model, text: str, max_chars: int | None = None, max_decoder_steps: int | None = None,
-               gate_threshold: float | None = None, postnet: bool = True) -> Synthesis:
+def text_to_mel(model, text: str, max_chars: int | None = None, max_decoder_steps: int | None = None,
+                gate_threshold: float | None = None, postnet: bool = True) -> Synthesis:
     """Speak any length of text with ``model`` (a :class:`Tacotron2`) one chunk at a time.
 
     Chunks hold at most ``max_chars`` characters (default: ``min(200, model.config.max_text_length)``).
@@ -88,7 +88,7 @@ def synthesize(model, text: str, max_chars: int | None = None, max_decoder_steps
             sub = split_sentences(chunk, max(1, limit // 2))
             if len(sub) == 1:
                 raise ValueError(f"chunk {chunk[:40]!r}... is too long after cleaning; lower max_chars")
-            part = synthesize(model, chunk, limit // 2, max_decoder_steps, gate_threshold, postnet)
+            part = text_to_mel(model, chunk, limit // 2, max_decoder_steps, gate_threshold, postnet)
             mels.append(part.mel), alignments.extend(part.alignments), hit.extend(part.hit_max_steps)
             continue
         with warnings.catch_warnings(record=True) as caught:

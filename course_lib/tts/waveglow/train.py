@@ -115,7 +115,7 @@ class WaveGlowTrainConfig:
 def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_config=None) -> dict:
     """Held-out loss on fixed segments, and STOI/LSD/PESQ of a few vocoded validation utterances."""
     from course_lib.audio import AudioConfig, mel_spectrogram
-    from course_lib.tts.vocoder_eval import vocoder_metrics
+    from course_lib.tts.metrics.vocoder import vocoder_metrics
 
     model.eval()
     device = next(model.parameters()).device

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from course_lib import checks
-from course_lib.tts.alignment import ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO
+from course_lib.tts.metrics.alignment import ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO
 from course_lib.tts.tacotron2 import Tacotron2Config
 
 PRESETS = ("course", "paper")
@@ -52,7 +52,7 @@ class TrainConfig:
     eval_every: int = 50
     checkpoint_every: int = 200
     n_eval: int = 16  # validation utterances scored at each evaluation
-    # "aligned" (course_lib.tts.alignment.is_aligned): the attention follows the speech's timing and,
+    # "aligned" (course_lib.tts.metrics.alignment.is_aligned): the attention follows the speech's timing and,
     # one constant lead forgiven, errs less than a constant-speed line — thresholds measured there
     aligned_correlation: float = ALIGNED_CORRELATION  # timing correlation >= this ...
     aligned_error_ratio: float = ALIGNED_ERROR_RATIO  # ... and lead-corrected error <= this × the line's

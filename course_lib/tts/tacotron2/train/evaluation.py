@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-from course_lib.tts.alignment import alignment_scores, is_aligned, mean_scores
+from course_lib.tts.metrics.alignment import alignment_scores, is_aligned, mean_scores
 from course_lib.tts.tacotron2 import Tacotron2
 
 from .data import TrainData
@@ -72,9 +72,9 @@ def evaluate_free_running(model: Tacotron2, data: TrainData, n: int = 8, seed: i
 
     ``length_ratio``: predicted / true frames (1 = the stop token fired on time); ``stopped``: share
     that produced a stop token; alignment scores use the time-stretched ground truth
-    (:func:`~course_lib.tts.alignment.alignment_scores` with ``rescale=True``), beside the
+    (:func:`~course_lib.tts.metrics.alignment.alignment_scores` with ``rescale=True``), beside the
     constant-speed line over the predicted steps (``free_baseline_…``); ``free_aligned``:
-    :func:`~course_lib.tts.alignment.is_aligned` on them — does it speak the sentence in order,
+    :func:`~course_lib.tts.metrics.alignment.is_aligned` on them — does it speak the sentence in order,
     with the speech's timing, better than a constant-speed reading?
     """
     r = model.config.n_frames_per_step

@@ -3,8 +3,8 @@ against the ground truth *and* the constant-speed baseline, and (with ``--write`
 in its ``MANIFEST.json`` under ``"alignment"``.
 
 For the folder's model (if it holds weights): teacher-forced and free-running scores on every
-validation sentence (:mod:`course_lib.tts.alignment`), and whether they count as aligned
-(:func:`~course_lib.tts.alignment.is_aligned`). For its saved training snapshots (the attention on
+validation sentence (:mod:`course_lib.tts.metrics.alignment`), and whether they count as aligned
+(:func:`~course_lib.tts.metrics.alignment.is_aligned`). For its saved training snapshots (the attention on
 validation sentence 0 at every evaluation): the same scores per snapshot, and the first snapshot that
 counts as aligned (``aligned_at``, which replaces the one the run logged under an older definition).
 With ``--references``: reference attentions on the same sentences, from which the thresholds were
@@ -24,14 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.checkpoint import load_checkpoint, write_text_atomic
-from course_lib.tts.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
+from course_lib.tts.metrics.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
                                       constant_speed_path, is_aligned, mean_scores)
 
 from .config import TrainConfig
 from .data import TrainData
 
 DEFINITION = (f"timing_correlation >= {ALIGNED_CORRELATION} and error_ratio <= {ALIGNED_ERROR_RATIO} "
-              "(course_lib.tts.alignment.is_aligned)")
+              "(course_lib.tts.metrics.alignment.is_aligned)")
 _KEEP = ("within", "phoneme_error", "char_error", "focus", "timing_correlation", "lead", "lead_error", "within1",
          "error_ratio", "baseline_within", "baseline_phoneme_error", "baseline_lead_error", "baseline_within1",
          "backward_jumps")

@@ -15,7 +15,7 @@ from course_lib import settings
 from course_lib import training
 from course_lib.training import Budget, Every, RunFolder, fit
 from course_lib.training import distributed as D
-from course_lib.tts.alignment import is_aligned
+from course_lib.tts.metrics.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2
 
 from .checkpoints import TRAIN_FORMAT, check_model_config, describe_differences

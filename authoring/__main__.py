@@ -1,4 +1,4 @@
-"""Maintainer command line: ``python -m course_lib.authoring {build,check,workspace,execute}``."""
+"""Maintainer command line: ``python -m authoring {build,check,workspace,execute}``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from course_lib.authoring import drift, editions, notebooks, workspace
+from authoring import drift, editions, notebooks, workspace
 from course_lib.settings import ROOT
 
 
@@ -30,7 +30,7 @@ def _built(folder: Path) -> list[Path] | None:
     """The built notebooks in ``folder``, or None (after an error line) when there are none."""
     found = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
     if not found:
-        print(f"error: no built notebooks in {folder}; run `python -m course_lib.authoring build` first",
+        print(f"error: no built notebooks in {folder}; run `python -m authoring build` first",
               file=sys.stderr)
         return None
     return found
@@ -43,7 +43,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from course_lib.authoring.execute import CellExecutionError, execute
+    from authoring.execute import CellExecutionError, execute
 
     failed = False
     for source in _sources(args.notebooks):
@@ -78,7 +78,7 @@ def cmd_workspace(args) -> int:
 
 
 def _execute_one(pair):
-    from course_lib.authoring.execute import execute_file
+    from authoring.execute import execute_file
 
     source, target = pair
     return target.name, execute_file(source, target)
@@ -105,7 +105,7 @@ def cmd_execute(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.authoring", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m authoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="build instructor and student .ipynb editions")
     p.add_argument("notebooks", nargs="*", help="chapter sources (default: all)")

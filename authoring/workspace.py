@@ -13,7 +13,7 @@ def sync(student_dir: Path, workspace: Path) -> tuple[list[Path], list[Path]]:
     """
     if not Path(student_dir).is_dir():
         raise ValueError(f"student_dir {student_dir} is not a folder of built notebooks; "
-                         "run `python -m course_lib.authoring build` first")
+                         "run `python -m authoring build` first")
     workspace.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
     for notebook in sorted(Path(student_dir).glob("*.ipynb")):

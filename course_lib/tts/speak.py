@@ -1,8 +1,8 @@
 """Speak text from the command line with the course Tacotron 2 + WaveGlow (chapter 15).
 
-    python -m course_lib.tts.synthesize "Some text." -o out.wav
-    python -m course_lib.tts.synthesize --file lines.txt -o wavs/          # one wav per non-empty line
-    python -m course_lib.tts.synthesize "Hi." -o out/ --vocoder griffin-lim --seed 1
+    python -m course_lib.tts.speak "Some text." -o out.wav
+    python -m course_lib.tts.speak --file lines.txt -o wavs/          # one wav per non-empty line
+    python -m course_lib.tts.speak "Hi." -o out/ --vocoder griffin-lim --seed 1
 
 Uses the shipped checkpoints in assets/ unless --tacotron / --waveglow name others (course files,
 or NVIDIA's tacotron2_statedict.pt / waveglow_256channels_universal_v5.pt). Every input is checked
@@ -30,7 +30,7 @@ class CliError(Exception):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m course_lib.tts.synthesize", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m course_lib.tts.speak", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("text", nargs="?", help="the text to speak (or use --file)")
     p.add_argument("--file", "-f", help="a UTF-8 text file: one utterance per non-empty line")
@@ -107,7 +107,7 @@ def _check_writable(folder: Path) -> None:
     if not existing.is_dir():
         raise CliError(f"cannot write into {folder}: {existing} is a file, not a folder")
     try:  # a probe file in the nearest folder that exists, removed at once (os.access ignores read-only mounts)
-        fd, probe = tempfile.mkstemp(dir=existing, prefix=".synthesize-probe-")
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".speak-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:

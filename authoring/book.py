@@ -1,4 +1,4 @@
-"""Assemble and build the Jupyter Book site: ``python -m course_lib.authoring.book``.
+"""Assemble and build the Jupyter Book site: ``python -m authoring.book``.
 
 Copies ``book/`` and the executed instructor notebooks into ``build/book/``, writes the table of
 contents from the chapter sources (so a new chapter appears by existing), hides exercise
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.authoring.editions import write
-from course_lib.authoring.glossary import _PROTECTED, glossary_terms, link_first_uses
-from course_lib.authoring.notebooks import EXERCISE, sources, tags
+from authoring.editions import write
+from authoring.glossary import _PROTECTED, glossary_terms, link_first_uses
+from authoring.notebooks import EXERCISE, sources, tags
 from course_lib.settings import ROOT
 
 PARTS = [

@@ -75,7 +75,7 @@ def execute_file(source: Path, target: Path, **kwargs) -> float:
     """Execute the notebook file ``source`` and write it, outputs included, to ``target``."""
     nb = nbformat.read(source, as_version=4)
     nb, seconds = execute(nb, target.parent, **kwargs)
-    from course_lib.authoring.editions import write
+    from authoring.editions import write
 
     write(nb, target)
     return seconds

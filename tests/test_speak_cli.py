@@ -1,4 +1,4 @@
-"""`python -m course_lib.tts.synthesize`: outputs, and one clear line + non-zero exit for every bad input.
+"""`python -m course_lib.tts.speak`: outputs, and one clear line + non-zero exit for every bad input.
 
 Each case runs the real command in a subprocess with tiny random-weight checkpoints (written by
 tests.test_pipeline's helpers); COURSE_ASSETS points the default loader at a folder of our choosing.
@@ -31,7 +31,7 @@ def cli(*args, assets=None, cwd=None):
     env = dict(os.environ, COURSE_THREADS="1", PYTHONPATH=str(ROOT))
     if assets is not None:
         env["COURSE_ASSETS"] = str(assets)
-    return subprocess.run([sys.executable, "-m", "course_lib.tts.synthesize", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "course_lib.tts.speak", *map(str, args)], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=120)
 
 
@@ -184,10 +184,10 @@ def test_arpabet_is_refused_for_a_model_trained_without_it(tmp_path):
 
 
 def test_full_disk_is_one_line(assets, tmp_path, monkeypatch, capsys):
-    """`synthesize -o` on a full disk (ENOSPC injected into the wav writer): one line, no temp, old file kept."""
+    """`speak -o` on a full disk (ENOSPC injected into the wav writer): one line, no temp, old file kept."""
     import errno
 
-    from course_lib.tts import pipeline, synthesize
+    from course_lib.tts import pipeline, speak
 
     out = tmp_path / "x.wav"
     out.write_bytes(b"previous")
@@ -197,7 +197,7 @@ def test_full_disk_is_one_line(assets, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr("soundfile.write", no_space)
     pipeline.clear_cache()
-    status = synthesize.main(["Hi.", "-o", str(out), "--vocoder", "griffin-lim", "-q",
+    status = speak.main(["Hi.", "-o", str(out), "--vocoder", "griffin-lim", "-q",
                               "--tacotron", str(assets / "tacotron2" / "tacotron2_course.pt")])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]

@@ -1,4 +1,4 @@
-"""pytest plugin for nbval runs of the built editions (``-p course_lib.authoring.pytest_plugin``).
+"""pytest plugin for nbval runs of the built editions (``-p authoring.pytest_plugin``).
 
 * Student edition: a check cell must fail on the stub (NotImplementedError or AssertionError);
   nbval itself fails any other cell that raises.
@@ -18,8 +18,8 @@ from pathlib import Path
 import nbval.kernel
 import pytest
 
-from course_lib.authoring.editions import ALLOWED_STUDENT_ERRORS, write
-from course_lib.authoring.notebooks import CHECK, tags
+from authoring.editions import ALLOWED_STUDENT_ERRORS, write
+from authoring.notebooks import CHECK, tags
 from course_lib.settings import ROOT
 
 KERNEL_STARTS = 3

@@ -1,7 +1,7 @@
 """How good is the synthetic speech? Objective scores against the held-out recordings (chapter 15).
 
 - **Alignment error**: the attention against the corpus' ground-truth path
-  (:func:`course_lib.tts.alignment.alignment_scores`; share of steps within ±3 characters, mean
+  (:func:`course_lib.tts.metrics.alignment.alignment_scores`; share of steps within ±3 characters, mean
   phoneme distance, and the timing scores that a constant-speed line cannot pass: timing
   correlation and lead-corrected error as a multiple of the line's) — for teacher-forced and for
   free-running synthesis.
@@ -29,7 +29,7 @@ from scipy.fft import dct
 
 from course_lib.audio import mel_spectrogram
 from course_lib.checks import checked_by
-from course_lib.tts.alignment import alignment_scores
+from course_lib.tts.metrics.alignment import alignment_scores
 
 __all__ = ["mel_cepstrum", "dtw_path", "mel_cepstral_distortion", "log_spectral_distance", "stop_token_scores",
            "real_time_factor", "evaluate_utterance", "summarize"]

@@ -28,7 +28,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.authoring.notebooks import BEGIN, END, read, validate
+from authoring.notebooks import BEGIN, END, read, validate
 from course_lib.settings import ROOT
 
 WRONG_ANSWERS_DIR = ROOT / "tests" / "wrong_answers"
@@ -93,7 +93,7 @@ def _error(cell) -> tuple[str | None, str]:
 
 def run_chapter(source: Path, timeout: int = 600) -> list[Verdict]:
     """Execute chapter ``source`` (quick mode) and try every recorded wrong answer on its check."""
-    from course_lib.authoring.execute import SlicedPollClient
+    from authoring.execute import SlicedPollClient
 
     source = Path(source)
     nb = read(source)

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
-from course_lib.authoring.notebooks import CHECK, AuthoringError, Exercise, read, tags, validate
+from authoring.notebooks import CHECK, AuthoringError, Exercise, read, tags, validate
 
 ALLOWED_STUDENT_ERRORS = ("NotImplementedError", "AssertionError")
 
