@@ -109,8 +109,8 @@ def main(argv=None) -> int:
     load_after = os.getloadavg()[0]
     print(f"\nTacotron 2 training step (forward + backward + Adam), {args.threads} thread(s), "
           f"median of {args.repeats}; load average {load_before:.1f} → {load_after:.1f}\n")
-    print(f"| preset | parameters | batch × frames | weight gradients | median s/step | min s/step |")
-    print(f"|---|---:|---|---|---:|---:|")
+    print("| preset | parameters | batch × frames | weight gradients | median s/step | min s/step |")
+    print("|---|---:|---|---|---:|---:|")
     for r in rows:
         print(f"| {r['preset']} | {r['parameters']:,} | {r['batch']} × {r['frames']} | {r['weight_grads']} | "
               f"{r['median_s']:.2f} | {r['min_s']:.2f} |")

@@ -31,8 +31,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
-from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation  # noqa: E402
+from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
 from course_lib.tts.waveglow.source_filter import build_waveglow  # noqa: E402
 

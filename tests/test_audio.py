@@ -4,14 +4,30 @@ import librosa
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from course_lib import audio as A
 from course_lib.audio import (
-    AudioConfig, config_problem, dynamic_range_compression, dynamic_range_decompression, frame_signal,
-    griffin_lim, griffin_lim_from_scratch, hz_to_mel, istft_from_scratch, mel_filterbank, mel_spectrogram,
-    mel_to_audio, mel_to_hz, mel_to_linear, spectral_convergence, stft, stft_from_scratch, window,
+    AudioConfig,
+    config_problem,
+    dynamic_range_compression,
+    dynamic_range_decompression,
+    frame_signal,
+    griffin_lim,
+    griffin_lim_from_scratch,
+    hz_to_mel,
+    istft_from_scratch,
+    mel_filterbank,
+    mel_spectrogram,
+    mel_to_audio,
+    mel_to_hz,
+    mel_to_linear,
+    spectral_convergence,
+    stft,
+    stft_from_scratch,
+    window,
 )
 
 SR = 22050

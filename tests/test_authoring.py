@@ -1,7 +1,6 @@
 """The edition builder, validator, drift check and workspace sync (course foundation)."""
 
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest

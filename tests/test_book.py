@@ -1,7 +1,6 @@
 """The Jupyter Book site builds offline from the executed notebooks, with figures and local math."""
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -1,6 +1,7 @@
 """Real JupyterLab in headless Chromium: run a chapter, move a widget slider, and see the figure change."""
 
 import os
+
 import pytest
 
 from course_lib.authoring import editions

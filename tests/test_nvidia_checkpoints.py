@@ -16,8 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.text import SYMBOLS
-from course_lib.tts.nvidia import (load_nvidia_tacotron2, load_nvidia_waveglow, nvidia_text_to_sequence,
-                                        tacotron2_config_from_state_dict, waveglow_config_from_state_dict)
+from course_lib.tts.nvidia import (
+    load_nvidia_tacotron2,
+    load_nvidia_waveglow,
+    nvidia_text_to_sequence,
+    tacotron2_config_from_state_dict,
+    waveglow_config_from_state_dict,
+)
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib.text import SYMBOLS, PAD_ID, clean_text, sequence_to_text, text_to_sequence
+from course_lib.text import PAD_ID, SYMBOLS, clean_text, sequence_to_text, text_to_sequence
 from course_lib.text.numbers import cardinal, expand_numbers, ordinal, year
 from course_lib.text.symbols import ARPABET, SYMBOL_TO_ID
 

@@ -9,11 +9,20 @@ from course_lib.audio import AudioConfig
 from course_lib.checkpoint import load_checkpoint
 from course_lib.training import TrainingDiverged
 from course_lib.tts.tacotron2 import Tacotron2Config
-from course_lib.tts.tacotron2.train import (MelNormalizer, TrainConfig, TrainData, export_model, guide_weight,
-                                            guided_attention_weights, load_model, masked_mse, tacotron2_loss, train)
+from course_lib.tts.tacotron2.train import (
+    MelNormalizer,
+    TrainConfig,
+    TrainData,
+    export_model,
+    guide_weight,
+    guided_attention_weights,
+    load_model,
+    masked_mse,
+    tacotron2_loss,
+    train,
+)
 from course_lib.tts.tacotron2.train.__main__ import parse_args
 from course_lib.tts.tacotron2.train.losses import stop_targets
-
 
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
             decoder_rnn_dim=24, attention_dim=8, attention_location_n_filters=4, attention_location_kernel_size=5,

@@ -9,14 +9,14 @@ import torch
 from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.tts import harmonic_eval as H
 from course_lib.tts.vocoder_eval import mr_stft_distance
-from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import data as WD
+from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import train as T
-from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 from course_lib.tts.waveglow.source_filter import SourceFilterWaveGlow, build_waveglow, interpolate_frames
+from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 
 SR = 22050
 SMALL = WaveGlowConfig(n_flows=4, n_group=16, n_early_every=2, n_early_size=4, wn_layers=2, wn_channels=8,

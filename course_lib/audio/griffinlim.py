@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from course_lib.checks import as_real_array, integer
+
 from .config import AudioConfig
 from .mel import dynamic_range_decompression, mel_to_linear
 from .stft import _torch_stft, istft, istft_from_scratch, single_threaded, stft, stft_from_scratch

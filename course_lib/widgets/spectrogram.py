@@ -10,10 +10,18 @@ import numpy as np
 import torch
 from IPython.display import Audio, display
 
-from course_lib.audio import (AudioConfig, config_problem, griffin_lim, mel_filterbank, mel_to_linear, single_threaded,
-                              stft, to_mono)
-from course_lib.checks import as_numpy_wave
+from course_lib.audio import (
+    AudioConfig,
+    config_problem,
+    griffin_lim,
+    mel_filterbank,
+    mel_to_linear,
+    single_threaded,
+    stft,
+    to_mono,
+)
 from course_lib.audio.synth import chirp, vowel
+from course_lib.checks import as_numpy_wave
 
 
 class SpectrogramExplorer:

@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import Tacotron2Config
 from course_lib.nn.layers import ConvNorm
+
+from .config import Tacotron2Config
 
 
 class Postnet(nn.Module):

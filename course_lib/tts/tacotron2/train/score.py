@@ -24,8 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.checkpoint import load_checkpoint, write_text_atomic
-from course_lib.tts.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
-                                      constant_speed_path, is_aligned, mean_scores)
+from course_lib.tts.alignment import (
+    ALIGNED_CORRELATION,
+    ALIGNED_ERROR_RATIO,
+    alignment_scores,
+    constant_speed_path,
+    is_aligned,
+    mean_scores,
+)
 
 from .config import TrainConfig
 from .data import TrainData
