@@ -4,11 +4,12 @@
 
 For each thread count, trains ``TrainConfig(preset="course")`` from scratch on the course corpus with
 ``course_lib.tts.tacotron2.train.train`` (the same code as ``python -m course_lib.tts.tacotron2.train``), then
-reports the time and step of the first evaluation that counts as **aligned** (:func:`course_lib.tts.alignment.is_aligned`:
-timing correlation ≥ 0.6 and lead-corrected error ≤ 0.7 × a constant-speed line's, on 16 validation
-sentences), the final scores, steps per second, and free-running synthesis of the validation
-sentences scored the same way against the time-stretched truth. The constant-speed line's scores on
-the same sentences stand in the last column: a score means something only next to it.
+reports the time and step of the first evaluation that counts as **aligned**
+(:func:`course_lib.tts.alignment.is_aligned`: timing correlation ≥ 0.6 and lead-corrected error ≤
+0.7 × a constant-speed line's, on 16 validation sentences), the final scores, steps per second, and
+free-running synthesis of the validation sentences scored the same way against the time-stretched
+truth. The constant-speed line's scores on the same sentences stand in the last column: a score
+means something only next to it.
 Other processes slow training down: the load average is printed next to the numbers.
 """
 

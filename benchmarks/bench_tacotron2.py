@@ -5,8 +5,9 @@
 Workloads: the paper preset at batch 4, 40 characters, 200 mel frames (the setting in which
 NVIDIA/tacotron2's reference took ≈ 6–7.6 s per step on 2 threads of this machine, COURSE.md), and
 the course preset at its training batch (16 utterances, ~45 characters, ~220 frames, r = 3).
-Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients (``Decoder.fused_weight_grads``,
-the default) and with plain per-step autograd — the computation pattern of the reference.
+Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients
+(``Decoder.fused_weight_grads``, the default) and with plain per-step autograd — the computation pattern of
+the reference.
 Inference: one 45-character sentence, random weights, ``gate_threshold=1`` so that the decoder
 runs exactly 200 steps (the stop token of an untrained model never fires); reported as decoder
 steps/s and real-time factor (the audio those frames stand for at 22,050 Hz, hop 256).

@@ -76,7 +76,8 @@ def differences(first: dict[int, str], second: dict[int, str], limit: int = 10) 
 
 def nbval_config() -> str:
     """:data:`SANITIZERS` in the format of nbval's ``--nbval-sanitize-with`` file."""
-    lines = ["# Generated from course_lib.authoring.determinism.SANITIZERS; tests/test_determinism.py keeps it in sync.",
+    lines = ["# Generated from course_lib.authoring.determinism.SANITIZERS; "
+             "tests/test_determinism.py keeps it in sync.",
              "# Use: pytest --nbval build/executed/instructor/01_perceptron.ipynb "
              "--nbval-sanitize-with tests/nbval_sanitize.cfg", ""]
     for number, (pattern, replacement) in enumerate(SANITIZERS, 1):

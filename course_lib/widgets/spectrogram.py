@@ -53,7 +53,8 @@ class SpectrogramExplorer:
         self.controls = {
             "source": widgets.Dropdown(options=list(self.sources), description="sound"),
             "n_fft": widgets.Dropdown(options=[128, 256, 512, 1024, 2048, 4096], value=1024, description="n_fft"),
-            "win_length": widgets.IntSlider(value=1024, min=32, max=4096, step=32, description="window length", **slider),
+            "win_length": widgets.IntSlider(value=1024, min=32, max=4096, step=32, description="window length",
+                                            **slider),
             "hop_length": widgets.IntSlider(value=256, min=16, max=2048, step=16, description="hop", **slider),
             "window": widgets.Dropdown(options=["hann", "hamming", "rect"], value="hann", description="window"),
             "scale": widgets.ToggleButtons(options=["mel", "linear"], value="mel", description="frequency axis"),

@@ -1,4 +1,6 @@
-"""Tacotron 2 postnet: 5 convolutions (5×1, batch norm, tanh except the last) predicting a residual (Shen et al. 2018, sec. 2.2)."""
+"""Tacotron 2 postnet: 5 convolutions (5×1, batch norm, tanh except the last) predicting a residual.
+
+Shen et al. 2018, sec. 2.2."""
 
 from __future__ import annotations
 

@@ -10,6 +10,6 @@ from .trainer import Tacotron2Task, TrainResult, train
 
 __all__ = [
     "MelNormalizer", "Tacotron2Task", "TrainConfig", "TrainData", "TrainResult", "evaluate", "evaluate_free_running",
-    "export_model", "guide_weight", "guided_attention_loss", "guided_attention_weights", "load_course_data", "load_model",
-    "masked_mse", "tacotron2_loss", "train",
+    "export_model", "guide_weight", "guided_attention_loss", "guided_attention_weights", "load_course_data",
+    "load_model", "masked_mse", "tacotron2_loss", "train",
 ]
