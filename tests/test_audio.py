@@ -263,7 +263,8 @@ def _gl(x):
 
 
 ANY_ARRAY = {
-    "stft": lambda x: stft(x), "stft_from_scratch": stft_from_scratch, "frame_signal": lambda x: frame_signal(x, 256, 64),
+    "stft": lambda x: stft(x), "stft_from_scratch": stft_from_scratch,
+    "frame_signal": lambda x: frame_signal(x, 256, 64),
     "mel_spectrogram": mel_spectrogram, "griffin_lim": _gl, "resample": lambda x: A.resample(x, 22050, 16000),
     "pre_emphasis": A.pre_emphasis, "de_emphasis": A.de_emphasis, "rms_db": A.rms_db, "peak": A.peak,
     "peak_normalize": A.peak_normalize, "loudness_normalize": A.loudness_normalize, "to_mono": A.to_mono,

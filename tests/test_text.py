@@ -127,7 +127,8 @@ def test_ordinal(n, words):
 
 @pytest.mark.parametrize("n,words", [(1984, "nineteen eighty-four"), (1900, "nineteen hundred"),
                                      (1905, "nineteen oh five"), (2000, "two thousand"),
-                                     (2007, "two thousand seven"), (2024, "twenty twenty-four"), (999, "nine hundred ninety-nine")])
+                                     (2007, "two thousand seven"), (2024, "twenty twenty-four"),
+                                     (999, "nine hundred ninety-nine")])
 def test_year(n, words):
     assert year(n) == words
 

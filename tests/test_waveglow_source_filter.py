@@ -204,7 +204,8 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     out = tmp_path / "run"
     first = T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
     assert first["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and math.isfinite(first["pesq"])
-    second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
+    second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out,
+                     progress=False)
     assert second["step"] == 3 and second["lr"] == pytest.approx(SMALL.learning_rate * 3 / 4)
     cached = E.cached_pitch_tracks(waves, out / "f0_cache.pt")         # the run cached pYIN's F0
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
