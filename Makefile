@@ -10,11 +10,12 @@ LAB_ARGS ?=
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help setup editions lab test test-unit test-notebooks test-book book bench clean
+.PHONY: help setup editions lab lint test test-unit test-notebooks test-book book bench clean
 
 help:
 	@echo "make lab    — set up .venv, build the student edition into workspace/, start JupyterLab"
-	@echo "make test   — set up .venv, run unit tests, execute every notebook (quick mode), build the book"
+	@echo "make lint   — check the whole tree with ruff (pyflakes, import order, 120-column lines)"
+	@echo "make test   — set up .venv, lint, run unit tests, execute every notebook (quick mode), build the book"
 	@echo "make book   — build the Jupyter Book site into build/book/_build/html"
 	@echo "make bench  — run the benchmarks and write benchmarks/RESULTS.md"
 	@echo "make clean  — remove build outputs (never workspace/, which holds your work)"
@@ -36,6 +37,9 @@ lab: editions
 	$(BIN)/python -m authoring workspace
 	cd workspace && ../$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
+lint: setup
+	$(BIN)/python -m ruff check .
+
 test-unit: setup
 	$(PYTEST) -n $(JOBS) -m "not book and not browser" tests
 
@@ -47,7 +51,7 @@ test-notebooks: editions
 test-book: setup
 	$(PYTEST) -m "book or browser" tests
 
-test: test-unit test-notebooks test-book
+test: lint test-unit test-notebooks test-book
 
 book: editions
 	COURSE_QUICK=$${COURSE_QUICK:-1} $(BIN)/python -m authoring execute --jobs $(JOBS)

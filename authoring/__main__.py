@@ -51,11 +51,13 @@ def cmd_check(args) -> int:
         instructor = editions.instructor_edition(source)
         student = editions.student_edition(source)
         problems += drift.drift(instructor)
-        problems += [f"solution text leaks into the student edition: {line!r}" for line in editions.leaked_solutions(instructor, student)]
+        problems += [f"solution text leaks into the student edition: {line!r}"
+                     for line in editions.leaked_solutions(instructor, student)]
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 _, seconds = execute(instructor, Path(tmp))
-                print(f"{source.name}: instructor edition ran in {seconds:.1f} s (quick={os.environ.get('COURSE_QUICK', '0')})")
+                quick = os.environ.get('COURSE_QUICK', '0')
+                print(f"{source.name}: instructor edition ran in {seconds:.1f} s (quick={quick})")
             except CellExecutionError as err:
                 problems.append(f"instructor edition failed:\n{str(err)[-3000:]}")
             _, seconds = execute(student, Path(tmp), allow_errors=True)

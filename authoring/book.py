@@ -61,7 +61,8 @@ def _add_downloads(nb, name: str, out: Path) -> None:
     if links:
         cell = nbformat.v4.new_markdown_cell("Download this chapter: " + " · ".join(links))
         cell.metadata["tags"] = ["downloads"]
-        title = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), -1)
+        title = next((i for i, c in enumerate(nb.cells)
+                      if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), -1)
         if title >= 0:  # split the title off its cell so the links sit right under it
             head, _, rest = nb.cells[title].source.lstrip().partition("\n")
             nb.cells[title].source = head
@@ -159,7 +160,8 @@ def toc(chapters: list[str], extra: list[str]) -> str:
     for caption, numbers in PARTS:
         present = [by_number[n] for n in numbers if n in by_number]
         if present:
-            lines += [f"  - caption: {json.dumps(caption, ensure_ascii=False)}", "    chapters:"] + [f"      - file: notebooks/{c}" for c in present]
+            lines += [f"  - caption: {json.dumps(caption, ensure_ascii=False)}", "    chapters:"]
+            lines += [f"      - file: notebooks/{c}" for c in present]
     appendices = [f"notebooks/{by_number[n]}" for n in sorted(by_number) if n.isalpha()] + extra
     if appendices:
         lines += ["  - caption: Appendices", "    chapters:"] + [f"      - file: {a}" for a in appendices]
@@ -173,7 +175,8 @@ def assemble(executed: Path, out: Path) -> Path:
     shutil.copytree(ROOT / "book", out, ignore=shutil.ignore_patterns("_build"))
     broken = chapter_link_problems(sources())
     if broken:
-        raise ValueError("links to chapters that do not exist (docs/AUTHORING.md, cross-references):\n" + "\n".join(broken))
+        raise ValueError("links to chapters that do not exist (docs/AUTHORING.md, cross-references):\n"
+                         + "\n".join(broken))
     chapters = []
     glossary = ROOT / "book" / "glossary.md"
     terms = glossary_terms(glossary) if glossary.exists() else []
@@ -194,7 +197,8 @@ def assemble(executed: Path, out: Path) -> Path:
         write(nb, out / "notebooks" / notebook.name)
         chapters.append(source.stem)
     if (out / "glossary.md").exists():
-        (out / "glossary.md").write_text(link_glossary_chapters((out / "glossary.md").read_text(encoding="utf-8"), chapters), encoding="utf-8")
+        text = (out / "glossary.md").read_text(encoding="utf-8")
+        (out / "glossary.md").write_text(link_glossary_chapters(text, chapters), encoding="utf-8")
     extra = [page for page in EXTRA_PAGES if (out / f"{page}.md").exists()]
     (out / "_toc.yml").write_text(toc(chapters, extra))
     # Not under _static/: Jupyter Book adds every .js found there to every page, and MathJax's

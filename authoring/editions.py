@@ -106,9 +106,11 @@ def student_run_problems(nb) -> list[str]:
         where = f"cell {index + 1} ({cell.source.strip().splitlines()[0][:50] if cell.source.strip() else ''})"
         if CHECK in tags(cell):
             if not errors:
-                problems.append(f"{where}: the check passed on the student stub; it must fail until the exercise is solved")
+                problems.append(f"{where}: the check passed on the student stub; "
+                                "it must fail until the exercise is solved")
             elif errors[0]["ename"] not in ALLOWED_STUDENT_ERRORS:
-                problems.append(f"{where}: the check failed with {errors[0]['ename']}, expected one of {ALLOWED_STUDENT_ERRORS}")
+                problems.append(f"{where}: the check failed with {errors[0]['ename']}, "
+                                f"expected one of {ALLOWED_STUDENT_ERRORS}")
         elif errors:
             problems.append(f"{where}: raised {errors[0]['ename']}: {errors[0]['evalue']} (only check cells may fail)")
     return problems

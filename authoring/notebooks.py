@@ -18,6 +18,7 @@ from course_lib.settings import ROOT
 NOTEBOOKS = ROOT / "notebooks"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EXERCISE, CHECK = "exercise", "check"
+_NO_CHECK = "this exercise has no check cell: add a code cell tagged 'check' right after it"
 _NAME = re.compile(r"^(?P<number>[0-9]{2}|[A-Z])_[a-z0-9_]+\.md$")
 
 
@@ -84,9 +85,7 @@ def validate(nb, path: Path | str) -> list[Exercise]:
             raise AuthoringError(path, number, "a cell cannot be both an exercise and a check")
         if EXERCISE in cell_tags:
             if pending is not None:
-                raise AuthoringError(
-                    path, pending[0] + 1, "this exercise has no check cell: add a code cell tagged 'check' right after it"
-                )
+                raise AuthoringError(path, pending[0] + 1, _NO_CHECK)
             pending = (index, _solution_text(cell.source, path, number))
         elif CHECK in cell_tags:
             if pending is None or previous_code != pending[0]:
@@ -99,12 +98,10 @@ def validate(nb, path: Path | str) -> list[Exercise]:
             if has_marker:
                 raise AuthoringError(path, number, "solution markers found in a cell not tagged 'exercise'")
             if pending is not None:
-                raise AuthoringError(
-                    path, pending[0] + 1, "this exercise has no check cell: add a code cell tagged 'check' right after it"
-                )
+                raise AuthoringError(path, pending[0] + 1, _NO_CHECK)
         previous_code = index
     if pending is not None:
-        raise AuthoringError(path, pending[0] + 1, "this exercise has no check cell: add a code cell tagged 'check' right after it")
+        raise AuthoringError(path, pending[0] + 1, _NO_CHECK)
     return exercises
 
 
@@ -113,7 +110,9 @@ def _solution_text(source: str, path, number: int) -> str:
     for line in source.splitlines():
         if BEGIN in line:
             if inside:
-                raise AuthoringError(path, number, f"nested '{BEGIN}': close the first region with '{END}' before opening another")
+                raise AuthoringError(
+                    path, number, f"nested '{BEGIN}': close the first region with '{END}' before opening another"
+                )
             inside = found = True
         elif END in line:
             if not inside:

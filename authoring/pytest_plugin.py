@@ -73,7 +73,8 @@ def pytest_runtest_makereport(item, call):
         errors = [o for o in outputs if o.get("output_type") == "error"]
         if not errors:
             report.outcome = "failed"
-            report.longrepr = f"{path.name}: check cell {item.cell_num} passed on the student stub; it must fail until the exercise is solved"
+            report.longrepr = (f"{path.name}: check cell {item.cell_num} passed on the student stub; "
+                               "it must fail until the exercise is solved")
         elif errors[0]["ename"] not in ALLOWED_STUDENT_ERRORS:
             report.outcome = "failed"
             report.longrepr = (

@@ -124,7 +124,8 @@ def main(argv=None) -> int:
     load = os.getloadavg()[0]
     print(f"{len(texts)} held-out sentences, torch threads {args.threads}, {os.cpu_count()} CPUs, "
           f"load average {load:.1f} (other processes slow the wall clock)\n")
-    print("| mode | vocoder | audio (s) | wall (s) | RTF wall | RTF CPU | RTF Tacotron 2 | RTF vocoder | peak memory (MB) |")
+    print("| mode | vocoder | audio (s) | wall (s) | RTF wall | RTF CPU | RTF Tacotron 2 | RTF vocoder "
+          "| peak memory (MB) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
     for r in rows:
@@ -134,7 +135,8 @@ def main(argv=None) -> int:
     cold_wg = next(r for r in rows if r["mode"] == "cold")
     startup = cold_wg["wall_s"] - warm_wg["wall_s"] * cold_wg["audio_s"] / warm_wg["audio_s"]
     rtf = max(warm_wg["rtf_wall"], warm_wg["rtf_cpu"])
-    print(f"\nGoal RTF ≤ {GOAL} (synthesis with WaveGlow, wall and CPU): {rtf:.3f}, {'met' if rtf <= GOAL else 'NOT met'}. "
+    print(f"\nGoal RTF ≤ {GOAL} (synthesis with WaveGlow, wall and CPU): {rtf:.3f}, "
+          f"{'met' if rtf <= GOAL else 'NOT met'}. "
           f"The command's start-up (imports, loading, ≈ {startup:.1f} s once per run) is in the cold row; "
           + (f"it is below the goal for inputs of ≥ {startup / (GOAL - rtf):.0f} s of speech." if rtf < GOAL else
              "with synthesis itself above the goal, no input length brings the command below it."))

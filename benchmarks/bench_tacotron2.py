@@ -5,8 +5,9 @@
 Workloads: the paper preset at batch 4, 40 characters, 200 mel frames (the setting in which
 NVIDIA/tacotron2's reference took ≈ 6–7.6 s per step on 2 threads of this machine, COURSE.md), and
 the course preset at its training batch (16 utterances, ~45 characters, ~220 frames, r = 3).
-Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients (``Decoder.fused_weight_grads``,
-the default) and with plain per-step autograd — the computation pattern of the reference.
+Each runs in two variants, timed alternately: with the one-GEMM recurrent weight gradients
+(``Decoder.fused_weight_grads``, the default) and with plain per-step autograd — the computation pattern of
+the reference.
 Inference: one 45-character sentence, random weights, ``gate_threshold=1`` so that the decoder
 runs exactly 200 steps (the stop token of an untrained model never fires); reported as decoder
 steps/s and real-time factor (the audio those frames stand for at 22,050 Hz, hop 256).
@@ -109,8 +110,8 @@ def main(argv=None) -> int:
     load_after = os.getloadavg()[0]
     print(f"\nTacotron 2 training step (forward + backward + Adam), {args.threads} thread(s), "
           f"median of {args.repeats}; load average {load_before:.1f} → {load_after:.1f}\n")
-    print(f"| preset | parameters | batch × frames | weight gradients | median s/step | min s/step |")
-    print(f"|---|---:|---|---|---:|---:|")
+    print("| preset | parameters | batch × frames | weight gradients | median s/step | min s/step |")
+    print("|---|---:|---|---|---:|---:|")
     for r in rows:
         print(f"| {r['preset']} | {r['parameters']:,} | {r['batch']} × {r['frames']} | {r['weight_grads']} | "
               f"{r['median_s']:.2f} | {r['min_s']:.2f} |")

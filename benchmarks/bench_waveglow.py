@@ -7,8 +7,9 @@ depend on the weights) in these variants: ``weight norm kept`` (recomputed on ev
 ``NVIDIA inference.py pattern`` (what NVIDIA's inference script runs: weight norm removed, W⁻¹
 cached, float32, the upsampler and every cond_layer as separate convolutions); ``fused bf16``
 (the WN coupling networks in bfloat16); and, where the folded matrices are small (the course
-preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/waveglow/folding.py). COURSE.md measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of
-this machine. Real-time factor = compute time / audio duration (< 1 is faster than real time).
+preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/waveglow/folding.py). COURSE.md
+measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of this machine. Real-time factor =
+compute time / audio duration (< 1 is faster than real time).
 Training rows time the course preset (NVIDIA's conditioning layout), ``course-per-flow`` (each flow
 conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py) and ``course-excitation``
 (per-flow plus a source excitation) on the same batch, so before/after is one run:
@@ -31,8 +32,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
-from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation  # noqa: E402
+from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
 from course_lib.tts.waveglow.source_filter import build_waveglow  # noqa: E402
 
@@ -129,7 +130,8 @@ def main(argv=None) -> int:
           f"{NVIDIA_REFERENCE[0] // 1000}–{NVIDIA_REFERENCE[1] // 1000} k samples/s)")
     print(f"{'preset':7} {'variant':28} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
     for r in infer_rows:
-        print(f"{r['preset']:7} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} {r['samples_per_cpu_s']:14,.0f}")
+        print(f"{r['preset']:7} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} "
+              f"{r['samples_per_cpu_s']:14,.0f}")
     train_rows = [] if args.skip_training else \
         [training("course", False, args.train_steps), training("course", True, args.train_steps),
          training("course-per-flow", False, args.train_steps), training("course-excitation", False, args.train_steps)]
@@ -141,7 +143,8 @@ def main(argv=None) -> int:
               f"{r['steps_per_s']:6.2f} steps/s ({r['s_per_step']:.2f} s/step) {r['samples_per_s']:9,.0f} samples/s")
     rows = {(r["preset"], r["bf16"]): r for r in train_rows}
     if ("course", False) in rows and ("course-per-flow", False) in rows:
-        print(f"per-flow conditioning: {rows['course-per-flow', False]['steps_per_s'] / rows['course', False]['steps_per_s']:.2f}x "
+        speedup = rows['course-per-flow', False]['steps_per_s'] / rows['course', False]['steps_per_s']
+        print(f"per-flow conditioning: {speedup:.2f}x "
               "the steps/s of the course preset (fp32), same batch and segment")
     for preset in ("paper", "course") if infer_rows else ():
         rows = {r["variant"]: r for r in infer_rows if r["preset"] == preset}

@@ -10,8 +10,8 @@ voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
 (course_lib.tts.metrics.vocoder), multi-resolution STFT distance, harmonic-energy share, harmonic
 contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
 (course_lib.tts.metrics.harmonics). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
-iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring). The table gives means; "ΔPESQ vs GL-32" is the mean
-per-utterance difference with its standard error.
+iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring).
+The table gives means; "ΔPESQ vs GL-32" is the mean per-utterance difference with its standard error.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def summary(report: dict, reference: str | None) -> dict:
             warnings.simplefilter("ignore", RuntimeWarning)
             rows[name] = {k: float(np.nanmean([s[k] for s in scores])) for k in KEYS}
         if reference in report["per_utterance"] and name != reference:
-            diff = np.array([s["pesq"] for s in scores]) - np.array([s["pesq"] for s in report["per_utterance"][reference]])
+            reference_pesq = [s["pesq"] for s in report["per_utterance"][reference]]
+            diff = np.array([s["pesq"] for s in scores]) - np.array(reference_pesq)
             rows[name]["dpesq_vs_ref"] = float(diff.mean())
             rows[name]["dpesq_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
     return rows
@@ -109,7 +110,8 @@ def summary(report: dict, reference: str | None) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--candidate", action="append", default=[], metavar="NAME=PATH[@SIGMA[/SIGMA_UNVOICED]]")
-    parser.add_argument("--baselines", action="store_true", help="add the original, GL-32, GL-100 and the shipped WaveGlow")
+    parser.add_argument("--baselines", action="store_true",
+                        help="add the original, GL-32, GL-100 and the shipped WaveGlow")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)

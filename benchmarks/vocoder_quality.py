@@ -85,7 +85,8 @@ def print_table(report: dict) -> None:
     print(f"{report['utterances']} {report['split']} utterances ({report['audio_seconds']} s), ground-truth mels")
     print(f"{'vocoder':32} {'PESQ-WB':>12} {'STOI':>12} {'LSD (dB)':>12} {'RTF':>6}")
     for name, r in report["results"].items():
-        print(f"{name:32} {r['pesq']['mean']:6.2f} ±{r['pesq']['std']:4.2f} {r['stoi']['mean']:6.3f} ±{r['stoi']['std']:4.2f}"
+        print(f"{name:32} {r['pesq']['mean']:6.2f} ±{r['pesq']['std']:4.2f} "
+              f"{r['stoi']['mean']:6.3f} ±{r['stoi']['std']:4.2f}"
               f" {r['lsd']['mean']:6.1f} ±{r['lsd']['std']:4.1f} {r['rtf']:6.2f}")
 
 
@@ -96,7 +97,8 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", default=None, help=f"default: assets/waveglow/{SHIPPED_NAME}")
     parser.add_argument("--corpus", default=None, help="default: assets/corpus")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--json", default=None, help="write the table here (chapter 14 reads assets/waveglow/quality.json)")
+    parser.add_argument("--json", default=None,
+                        help="write the table here (chapter 14 reads assets/waveglow/quality.json)")
     parser.add_argument("--manifest", action="store_true", help="store the metrics in assets/waveglow/MANIFEST.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -111,7 +113,8 @@ def main(argv=None) -> int:
         manifest = json.loads(path.read_text()) if path.exists() else {}
         manifest.setdefault(SHIPPED_NAME, {})["quality"] = {
             "split": report["split"], "utterances": report["utterances"], "command": report["command"],
-            **{name: {k: round(v["mean"], 3) for k, v in r.items() if k != "rtf"} for name, r in report["results"].items()}}
+            **{name: {k: round(v["mean"], 3) for k, v in r.items() if k != "rtf"}
+               for name, r in report["results"].items()}}
         write_manifest(path, manifest)
     return 0
 

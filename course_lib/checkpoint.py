@@ -67,7 +67,8 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
         raise TypeError(f"a checkpoint payload must be a dict, got {type(payload).__name__}")
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"checkpoint path {path} is a folder; give a file name such as {path / 'checkpoint.pt'}")
+        raise IsADirectoryError(f"checkpoint path {path} is a folder; "
+                                f"give a file name such as {path / 'checkpoint.pt'}")
     return _write_atomic(path, lambda handle: torch.save(payload, handle))
 
 
@@ -209,7 +210,8 @@ def _why_refused(err: BaseException, head: bytes = b"PK") -> str:
         return (f"it is not a PyTorch checkpoint (it starts with bytes {head[:4].hex(' ')}, not a zip archive or "
                 "a pickle): the file is corrupt or something else; re-download or re-create it")
     if re.search(r"Unsupported operand|invalid load key", text):
-        return "it is corrupt (its pickled data holds bytes that are not pickle instructions); re-download or re-create it"
+        return ("it is corrupt (its pickled data holds bytes that are not pickle instructions); "
+                "re-download or re-create it")
     found = re.search(r"unsupported GLOBAL (\S+)", text) or re.search(r"Unsupported global: GLOBAL (\S+)", text)
     if found:
         return (f"it holds a pickled Python object ({found.group(1).rstrip('.,')}), not only tensors and plain data, "

@@ -11,9 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from authoring import notebooks  # noqa: E402
 import torch  # noqa: E402
 from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+from authoring import notebooks  # noqa: E402
 
 # `make test` runs two pytest workers on two cores: one torch thread each, or they oversubscribe
 # the CPU and small-model tests run 10–60x slower (measured on this machine).

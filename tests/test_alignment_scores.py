@@ -6,9 +6,18 @@ import numpy as np
 import pytest
 
 from course_lib.data import load_corpus
-from course_lib.tts.metrics.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
-                                      constant_speed_attention, constant_speed_path, is_aligned, lead_corrected,
-                                      mean_scores, step_targets, timing_correlation)
+from course_lib.tts.metrics.alignment import (
+    ALIGNED_CORRELATION,
+    ALIGNED_ERROR_RATIO,
+    alignment_scores,
+    constant_speed_attention,
+    constant_speed_path,
+    is_aligned,
+    lead_corrected,
+    mean_scores,
+    step_targets,
+    timing_correlation,
+)
 from course_lib.tts.tacotron2.train import TrainConfig
 
 R = 3

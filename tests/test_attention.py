@@ -3,10 +3,8 @@
 import pytest
 import torch
 
-from course_lib.nn.attention import (AdditiveAttention, LocationSensitiveAttention, dot_product_attention,
-                                     masked_softmax)
+from course_lib.nn.attention import AdditiveAttention, LocationSensitiveAttention, dot_product_attention, masked_softmax
 from course_lib.nn.rnn import padding_mask
-
 
 B, T, D = 3, 7, 5
 LENGTHS = torch.tensor([7, 4, 1])
@@ -102,8 +100,16 @@ def test_attention_gradients_do_not_reach_padding(memory):
 
 
 # ----------------------------------------------------------------------------------- the toy task (chapter 09)
-from course_lib.nn.seq2seq import (EOS, PAD, ToySeq2Seq, alignment_accuracy, constant_speed_accuracy, duration,  # noqa: E402
-                                   make_batch, train_toy)
+from course_lib.nn.seq2seq import (  # noqa: E402
+    EOS,
+    PAD,
+    ToySeq2Seq,
+    alignment_accuracy,
+    constant_speed_accuracy,
+    duration,
+    make_batch,
+    train_toy,
+)
 
 
 @pytest.mark.parametrize("task", ["stretch", "reverse"])

@@ -4,14 +4,30 @@ import librosa
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from course_lib import audio as A
 from course_lib.audio import (
-    AudioConfig, config_problem, dynamic_range_compression, dynamic_range_decompression, frame_signal,
-    griffin_lim, griffin_lim_from_scratch, hz_to_mel, istft_from_scratch, mel_filterbank, mel_spectrogram,
-    mel_to_audio, mel_to_hz, mel_to_linear, spectral_convergence, stft, stft_from_scratch, window,
+    AudioConfig,
+    config_problem,
+    dynamic_range_compression,
+    dynamic_range_decompression,
+    frame_signal,
+    griffin_lim,
+    griffin_lim_from_scratch,
+    hz_to_mel,
+    istft_from_scratch,
+    mel_filterbank,
+    mel_spectrogram,
+    mel_to_audio,
+    mel_to_hz,
+    mel_to_linear,
+    spectral_convergence,
+    stft,
+    stft_from_scratch,
+    window,
 )
 
 SR = 22050
@@ -247,7 +263,8 @@ def _gl(x):
 
 
 ANY_ARRAY = {
-    "stft": lambda x: stft(x), "stft_from_scratch": stft_from_scratch, "frame_signal": lambda x: frame_signal(x, 256, 64),
+    "stft": lambda x: stft(x), "stft_from_scratch": stft_from_scratch,
+    "frame_signal": lambda x: frame_signal(x, 256, 64),
     "mel_spectrogram": mel_spectrogram, "griffin_lim": _gl, "resample": lambda x: A.resample(x, 22050, 16000),
     "pre_emphasis": A.pre_emphasis, "de_emphasis": A.de_emphasis, "rms_db": A.rms_db, "peak": A.peak,
     "peak_normalize": A.peak_normalize, "loudness_normalize": A.loudness_normalize, "to_mono": A.to_mono,

@@ -8,8 +8,17 @@ import pytest
 import soundfile as sf
 
 from course_lib.audio import (
-    clipped_fraction, de_emphasis, load_audio, loudness_normalize, peak, peak_normalize, pre_emphasis,
-    resample, rms_db, save_audio, to_mono,
+    clipped_fraction,
+    de_emphasis,
+    load_audio,
+    loudness_normalize,
+    peak,
+    peak_normalize,
+    pre_emphasis,
+    resample,
+    rms_db,
+    save_audio,
+    to_mono,
 )
 
 SR = 22050

@@ -60,8 +60,7 @@ BAD_FILES = ["missing", "folder", "empty", "junk", "truncated", "list-payload", 
 
 def _checkpoint_loaders():
     from course_lib import checkpoint
-    from course_lib.tts import nvidia
-    from course_lib.tts import pipeline
+    from course_lib.tts import nvidia, pipeline
     from course_lib.tts.tacotron2.train import export_model, load_model
     from course_lib.tts.waveglow import checkpoint as wg
     from course_lib.tts.waveglow import train as wg_train

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import checkpoint
 from course_lib.audio import save_audio
 from course_lib.checkpoint import WriteFailed, append_line, load_checkpoint, save_checkpoint, write_text_atomic
 

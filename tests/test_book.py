@@ -1,7 +1,6 @@
 """The Jupyter Book site builds offline from the executed notebooks, with figures and local math."""
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -91,7 +90,8 @@ def test_no_broken_internal_links(html):
                 target = target / "index.html"
             if not target.exists():
                 broken.append(f"{path.name}: {link}")
-            elif url.fragment and target.suffix == ".html" and target in pages and url.fragment not in pages[target].ids:
+            elif (url.fragment and target.suffix == ".html" and target in pages
+                  and url.fragment not in pages[target].ids):
                 broken.append(f"{path.name}: {link} (no such anchor)")
     assert not broken, "\n".join(broken[:20])
 
@@ -106,7 +106,8 @@ def test_every_figure_has_a_caption_and_alt_text(html, source):
         meta = cell.metadata.get("mystnb", {})
         if not meta.get("figure", {}).get("caption") or not meta.get("image", {}).get("alt"):
             missing.append(f"cell {index + 1}: {cell.source.strip().splitlines()[0][:60]}")
-    assert not missing, f"{source.name}: figures without caption or alt text (docs/AUTHORING.md):\n" + "\n".join(missing)
+    assert not missing, (f"{source.name}: figures without caption or alt text (docs/AUTHORING.md):\n"
+                         + "\n".join(missing))
 
 
 def test_glossary_terms_are_linked_from_first_use(html):

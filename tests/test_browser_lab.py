@@ -1,6 +1,7 @@
 """Real JupyterLab in headless Chromium: run a chapter, move a widget slider, and see the figure change."""
 
 import os
+
 import pytest
 
 from authoring import editions
@@ -27,7 +28,8 @@ def test_widget_reacts_in_real_jupyterlab(tmp_path, source, slider, key):
     nb = editions.instructor_edition(ROOT / "notebooks" / source)
     editions.write(nb, tmp_path / source.replace(".md", ".ipynb"))
     env = dict(os.environ, COURSE_QUICK="1", JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / ".lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / ".lab-ws"))
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / ".lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / ".lab-ws"))
     news = tmp_path / ".lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "Jupyter news?" toast over the screenshots

@@ -3,10 +3,21 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from course_lib.nn.conv import (LeNet, LeNetConfig, accuracy, conv1d, conv2d, conv_output_size,
-                                fit_classifier, im2col, load_digits_split, max_pool2d)
+from course_lib.nn.conv import (
+    LeNet,
+    LeNetConfig,
+    accuracy,
+    conv1d,
+    conv2d,
+    conv_output_size,
+    fit_classifier,
+    im2col,
+    load_digits_split,
+    max_pool2d,
+)
 
 pair = st.tuples(st.integers(1, 3), st.integers(1, 3))
 

@@ -32,7 +32,8 @@ def _linked_numbers(source) -> set[str]:
     return {NUMBER.get(stem, stem) for stem in chapter_links(source.read_text(encoding="utf-8"))}
 
 
-@pytest.mark.parametrize("source", [s for s in SOURCES if s.name[:2].isdigit() and s.name[:2] >= "02"], ids=lambda p: p.name)
+@pytest.mark.parametrize("source", [s for s in SOURCES if s.name[:2].isdigit() and s.name[:2] >= "02"],
+                         ids=lambda p: p.name)
 def test_every_chapter_links_the_chapters_it_builds_on(source):
     own = source.name[:2]
     linked = _linked_numbers(source) - {own}
@@ -51,7 +52,8 @@ def test_every_link_names_an_existing_chapter(tmp_path):
     assert chapter_link_problems(SOURCES) == []
     ghost = tmp_path / "02_ghost.md"
     ghost.write_text("See [chapter 05](05_no_such_chapter.ipynb).\n")
-    assert chapter_link_problems([ghost]) == ["02_ghost.md: links to 05_no_such_chapter.ipynb, but there is no notebooks/05_no_such_chapter.md"]
+    assert chapter_link_problems([ghost]) == [
+        "02_ghost.md: links to 05_no_such_chapter.ipynb, but there is no notebooks/05_no_such_chapter.md"]
 
 
 def test_the_student_edition_keeps_the_links_lab_opens():
@@ -125,7 +127,8 @@ def test_a_chapter_link_opens_the_neighbouring_notebook_in_jupyterlab(tmp_path):
     for name in ("01_perceptron", "02_mlp_backprop"):
         write(student_edition(notebooks.NOTEBOOKS / f"{name}.md"), tmp_path / f"{name}.ipynb")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"),
-               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / ".lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / ".lab-ws"))
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / ".lab-settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / ".lab-ws"))
     with jupyter_lab(tmp_path, env) as (base, token), browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/lab/tree/02_mlp_backprop.ipynb?token={token}", wait_until="domcontentloaded")

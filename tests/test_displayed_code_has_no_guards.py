@@ -12,8 +12,8 @@ import textwrap
 
 import pytest
 
-from course_lib import checks
 from authoring import drift, notebooks
+from course_lib import checks
 
 DISPLAYED = sorted({(ref.target, path.name) for path in notebooks.sources()
                     for ref in drift.reference_cells(notebooks.read(path))})

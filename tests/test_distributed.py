@@ -83,9 +83,9 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     # only rank 0 evaluated and logged: one line at step 2, one at the end (step 3)
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 3] and all(line["world_size"] == 2 for line in lines)
+    from course_lib import settings
     from course_lib.tts.tacotron2 import Tacotron2  # the weights moved away from the (seeded) initialisation
     from course_lib.tts.tacotron2.train import TrainConfig
-    from course_lib import settings
 
     settings.seed_everything(0)
     init = Tacotron2(TrainConfig(model_overrides=TINY).model_config()).state_dict()

@@ -38,7 +38,8 @@ def test_viterbi_score_is_the_score_of_its_path():
     log_stay, log_move = np.log([0.7, 0.6, 0.5, 0.9]), np.log([0.3, 0.4, 0.5, 0.1])
     states, score = viterbi_left_to_right(log_emit, log_stay, log_move)
     moves = np.diff(states) == 1
-    expected = log_emit[np.arange(12), states].sum() + np.where(moves, log_move[states[:-1]], log_stay[states[:-1]]).sum()
+    transitions = np.where(moves, log_move[states[:-1]], log_stay[states[:-1]])
+    expected = log_emit[np.arange(12), states].sum() + transitions.sum()
     assert score == pytest.approx(expected)
 
 

@@ -29,9 +29,11 @@ def _environment_pins():
 
 def test_every_dependency_is_pinned_and_the_pin_satisfies_the_range():
     reqs, env = _pyproject_requirements(), _environment_pins()
-    assert set(reqs) == set(env), f"only in pyproject: {set(reqs) - set(env)}; only in environment.yml: {set(env) - set(reqs)}"
+    assert set(reqs) == set(env), (f"only in pyproject: {set(reqs) - set(env)}; "
+                                   f"only in environment.yml: {set(env) - set(reqs)}")
     for name, req in reqs.items():
-        assert req.specifier.contains(env[name], prereleases=True), f"{name}=={env[name]} is outside pyproject's {req.specifier}"
+        assert req.specifier.contains(env[name], prereleases=True), (
+            f"{name}=={env[name]} is outside pyproject's {req.specifier}")
 
 
 def test_torch_is_pinned_to_the_cpu_wheel_on_disk():

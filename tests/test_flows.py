@@ -4,8 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.nn.flows import (ActNorm, AffineCoupling, Invertible1x1, affine_couple, affine_uncouple, glow_2d,
-                                 log_det_1x1, make_two_moons, rotation, train_flow)
+from course_lib.nn.flows import (
+    ActNorm,
+    AffineCoupling,
+    Invertible1x1,
+    affine_couple,
+    affine_uncouple,
+    glow_2d,
+    log_det_1x1,
+    make_two_moons,
+    rotation,
+    train_flow,
+)
 
 
 def perturb(module, scale=0.5, seed=0):

@@ -102,7 +102,8 @@ def test_alignment_recovers_known_boundaries(toy):
     errors = np.concatenate([np.abs(model.align(u.phonemes, u.features).boundaries - u.boundaries) for u in test])
     assert (errors == 0).mean() > 0.85, f"only {(errors == 0).mean():.0%} of held-out boundaries exact"
     assert errors.max() <= 3
-    uniform = np.concatenate([np.abs(uniform_boundaries(len(u.phonemes), len(u.features)) - u.boundaries) for u in test])
+    uniform = np.concatenate([np.abs(uniform_boundaries(len(u.phonemes), len(u.features)) - u.boundaries)
+                              for u in test])
     assert errors.mean() < uniform.mean() / 5
 
 
@@ -122,7 +123,8 @@ def test_model_viterbi_equals_brute_force_on_a_tiny_utterance():
     phonemes, feats = ("p0", "p1", "p2"), np.random.default_rng(0).normal(size=(9, 2)) * 3
     a = model.align(phonemes, feats)
     units, _ = model.state_units(phonemes)
-    bf_states, bf_score = brute_force_alignment(model.log_emissions(phonemes, feats), model.log_stay[units], model.log_move[units])
+    bf_states, bf_score = brute_force_alignment(model.log_emissions(phonemes, feats), model.log_stay[units],
+                                                model.log_move[units])
     np.testing.assert_array_equal(a.states, bf_states)
     assert a.log_likelihood == pytest.approx(bf_score)
 

@@ -1,5 +1,6 @@
-"""Every module of ``course_lib`` and of the maintainer package ``authoring`` imports, and no two modules import each other, even through others:
-the module import graph — imports inside functions included — has no cycle (issue 16.1)."""
+"""Every module of ``course_lib`` and of the maintainer package ``authoring`` imports, and no two modules
+import each other, even through others: the module import graph — imports inside functions included — has no
+cycle (issue 16.1)."""
 
 import ast
 import importlib

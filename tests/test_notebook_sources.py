@@ -23,7 +23,8 @@ def test_source_header_and_editions(path):
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
 
 
-@pytest.mark.parametrize("path", [p for p in SOURCES if p.name[:2].isdigit() and p.name[:2] != "00"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name[:2].isdigit() and p.name[:2] != "00"],
+                         ids=lambda p: p.name)
 def test_chapter_has_at_least_two_exercises(path):
     exercises = notebooks.validate(notebooks.read(path), path)
     assert len(exercises) >= 2, f"{path.name} has {len(exercises)} exercise(s); every chapter needs at least two"

@@ -16,8 +16,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.text import SYMBOLS
-from course_lib.tts.nvidia import (load_nvidia_tacotron2, load_nvidia_waveglow, nvidia_text_to_sequence,
-                                        tacotron2_config_from_state_dict, waveglow_config_from_state_dict)
+from course_lib.tts.nvidia import (
+    load_nvidia_tacotron2,
+    load_nvidia_waveglow,
+    nvidia_text_to_sequence,
+    tacotron2_config_from_state_dict,
+    waveglow_config_from_state_dict,
+)
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
@@ -25,7 +30,9 @@ from course_lib.tts.waveglow.model import WaveGlow
 
 # ============================================================================ Tacotron 2
 def nvidia_tacotron2_keys(n_enc: int = 3, n_post: int = 5) -> set[str]:
-    """Parameter/buffer names of NVIDIA/tacotron2's Tacotron2 (model.py, layers.py ConvNorm.conv, LinearNorm.linear_layer)."""
+    """Parameter/buffer names of NVIDIA/tacotron2's Tacotron2.
+
+    Sources: model.py, layers.py ConvNorm.conv, LinearNorm.linear_layer."""
     bn = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
     keys = {"embedding.weight"}
     for i in range(n_enc):
@@ -122,7 +129,8 @@ def reference_tacotron2(sd, ids, steps, cfg):
         context = weights @ memory
         dec_h, dec_c = _lstm_step(torch.cat([att_h, context]), dec_h, dec_c, *dec_w)
         hc = torch.cat([dec_h, context])
-        frame = hc @ sd["decoder.linear_projection.linear_layer.weight"].T + sd["decoder.linear_projection.linear_layer.bias"]
+        frame = (hc @ sd["decoder.linear_projection.linear_layer.weight"].T
+                 + sd["decoder.linear_projection.linear_layer.bias"])
         gate = hc @ sd["decoder.gate_layer.linear_layer.weight"].T + sd["decoder.gate_layer.linear_layer.bias"]
         mels.append(frame.view(cfg.n_frames_per_step, cfg.n_mel_channels)), gates.append(gate), aligns.append(weights)
     mel = torch.cat(mels).T[None]  # [1, n_mels, frames]
@@ -283,7 +291,8 @@ class RefWaveGlow(nn.Module):
                  n_channels=8, kernel_size=3, hop=16, up_kernel=64, old=False):
         super().__init__()
         self.upsample = nn.ConvTranspose1d(n_mel, n_mel, up_kernel, stride=hop)
-        self.n_flows, self.n_group, self.n_early_every, self.n_early_size = n_flows, n_group, n_early_every, n_early_size
+        self.n_flows, self.n_group = n_flows, n_group
+        self.n_early_every, self.n_early_size = n_early_every, n_early_size
         self.WN, self.convinv = nn.ModuleList(), nn.ModuleList()
         n_half, remaining = n_group // 2, n_group
         for k in range(n_flows):
@@ -352,8 +361,8 @@ def save_as_nvidia(path, model, legacy=False):
                        _use_new_zipfile_serialization=not legacy)
     finally:
         del sys.modules["glow"]
-        for cls, name in ((RefWaveGlow, "RefWaveGlow"), (RefWN, "RefWN"), (RefInvertible1x1Conv, "RefInvertible1x1Conv")):
-            cls.__module__, cls.__qualname__ = __name__, name
+        for cls in (RefWaveGlow, RefWN, RefInvertible1x1Conv):  # __name__ stays the class's own name
+            cls.__module__, cls.__qualname__ = __name__, cls.__name__
 
 
 @pytest.mark.parametrize("old,legacy", [(False, False), (False, True), (True, False), (True, True)])

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from course_lib.nn import perceptron as P
 from course_lib.widgets.decision_boundary import DecisionBoundaryExplorer

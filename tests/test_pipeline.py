@@ -16,10 +16,9 @@ from course_lib import settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.checkpoint import save_checkpoint
 from course_lib.text import split_text
-from course_lib.tts.metrics import speech as E
 from course_lib.tts import pipeline
-from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
-from course_lib.tts.tacotron2 import text_to_mel
+from course_lib.tts.metrics import speech as E
+from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config, text_to_mel
 from course_lib.tts.tacotron2.train.checkpoints import MODEL_FORMAT
 from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.config import WaveGlowConfig

@@ -169,7 +169,8 @@ def run_straight_and_killed(cmd, straight: Path, killed: Path, env: dict, steps:
 
 
 def tacotron_cmd(out: Path) -> list[str]:
-    return [sys.executable, "-m", "course_lib.tts.tacotron2.train", "--out", str(out), "--max-steps", str(TACOTRON_STEPS),
+    return [sys.executable, "-m", "course_lib.tts.tacotron2.train", "--out", str(out),
+            "--max-steps", str(TACOTRON_STEPS),
             "--minutes", "0", "--batch-size", "2", "--threads", "1", "--checkpoint-every", "1", "--eval-every", "3",
             "--seed", "7", "--no-progress"]
 

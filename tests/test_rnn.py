@@ -3,11 +3,22 @@ bidirectional layers equal bidirectional=True, the CNN + BiLSTM hybrid has Tacot
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
-from course_lib.nn.rnn import (ConvBiLSTM, ConvBiLSTMConfig, GRUCell, LSTMCell, RNNCell, SequenceClassifier,
-                               make_parity_batch, padding_mask, recurrent_layer, reverse_padded)
+from course_lib.nn.rnn import (
+    ConvBiLSTM,
+    ConvBiLSTMConfig,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    SequenceClassifier,
+    make_parity_batch,
+    padding_mask,
+    recurrent_layer,
+    reverse_padded,
+)
 
 TORCH = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 CELL_PAIRS = [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)]

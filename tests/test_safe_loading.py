@@ -174,8 +174,7 @@ def test_the_malicious_pickles_really_run_code_when_loaded_unsafely(tmp_path, fm
 def _loaders():
     """name → function(path, tmp_path) that loads a checkpoint the way course_lib does."""
     from course_lib import checkpoint
-    from course_lib.tts import nvidia
-    from course_lib.tts import pipeline
+    from course_lib.tts import nvidia, pipeline
     from course_lib.tts.tacotron2.train import TrainConfig, export_model, load_model, train
     from course_lib.tts.waveglow import checkpoint as wg_checkpoint
     from course_lib.tts.waveglow import train as wg_train

@@ -149,7 +149,8 @@ def test_notebooks_set_threads_only_through_settings():
 
     for source in sources():
         text = source.read_text(encoding="utf-8")
-        assert "set_num_threads" not in text, f"{source.name}: call settings.use_threads() instead of torch.set_num_threads"
+        assert "set_num_threads" not in text, (
+            f"{source.name}: call settings.use_threads() instead of torch.set_num_threads")
         if "import torch" in text:
             assert "settings.use_threads()" in text, (
                 f"{source.name} uses torch: call settings.use_threads() in its first cell (docs/AUTHORING.md)")

@@ -126,7 +126,8 @@ def test_missing_checkpoints_are_reported(assets, tmp_path):
     assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "tacotron2_course.pt")
     assert_clean_failure(cli("Hi.", "-o", out, "--tacotron", tmp_path / "nope.pt", assets=assets), "nope.pt")
     (empty / "tacotron2").mkdir()
-    (empty / "tacotron2" / "tacotron2_course.pt").write_bytes((assets / "tacotron2" / "tacotron2_course.pt").read_bytes())
+    shipped = (assets / "tacotron2" / "tacotron2_course.pt").read_bytes()
+    (empty / "tacotron2" / "tacotron2_course.pt").write_bytes(shipped)
     assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "waveglow_course.pt", "griffin-lim")
     assert not out.exists()
     proc = cli("Hi.", "-o", out, "--vocoder", "griffin-lim", assets=empty)  # the hint works

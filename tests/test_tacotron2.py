@@ -6,8 +6,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_lib.tts.tacotron2 import (Tacotron2, Tacotron2Config, count_parameters, encode_text, split_sentences,
-                                      text_to_mel)
+from course_lib.tts.tacotron2 import (
+    Tacotron2,
+    Tacotron2Config,
+    count_parameters,
+    encode_text,
+    split_sentences,
+    text_to_mel,
+)
 from tests.test_nvidia_checkpoints import nvidia_tacotron2_keys
 
 

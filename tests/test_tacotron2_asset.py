@@ -2,13 +2,11 @@
 
 import json
 
-import pytest
-
 from course_lib import settings
+from course_lib.training import sha256
 from course_lib.tts.metrics.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2Config
 from course_lib.tts.tacotron2.train import evaluate, load_course_data, load_model
-from course_lib.training import sha256
 
 ASSET = settings.ASSETS / "tacotron2"
 

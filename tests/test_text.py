@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_lib.text import SYMBOLS, PAD_ID, clean_text, sequence_to_text, text_to_sequence
+from course_lib.text import PAD_ID, SYMBOLS, clean_text, sequence_to_text, text_to_sequence
 from course_lib.text.numbers import cardinal, expand_numbers, ordinal, year
 from course_lib.text.symbols import ARPABET, SYMBOL_TO_ID
 
@@ -127,7 +127,8 @@ def test_ordinal(n, words):
 
 @pytest.mark.parametrize("n,words", [(1984, "nineteen eighty-four"), (1900, "nineteen hundred"),
                                      (1905, "nineteen oh five"), (2000, "two thousand"),
-                                     (2007, "two thousand seven"), (2024, "twenty twenty-four"), (999, "nine hundred ninety-nine")])
+                                     (2007, "two thousand seven"), (2024, "twenty twenty-four"),
+                                     (999, "nine hundred ninety-nine")])
 def test_year(n, words):
     assert year(n) == words
 

@@ -9,11 +9,20 @@ from course_lib.audio import AudioConfig
 from course_lib.checkpoint import load_checkpoint
 from course_lib.training import TrainingDiverged
 from course_lib.tts.tacotron2 import Tacotron2Config
-from course_lib.tts.tacotron2.train import (MelNormalizer, TrainConfig, TrainData, export_model, guide_weight,
-                                            guided_attention_weights, load_model, masked_mse, tacotron2_loss, train)
+from course_lib.tts.tacotron2.train import (
+    MelNormalizer,
+    TrainConfig,
+    TrainData,
+    export_model,
+    guide_weight,
+    guided_attention_weights,
+    load_model,
+    masked_mse,
+    tacotron2_loss,
+    train,
+)
 from course_lib.tts.tacotron2.train.__main__ import parse_args
 from course_lib.tts.tacotron2.train.losses import stop_targets
-
 
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
             decoder_rnn_dim=24, attention_dim=8, attention_location_n_filters=4, attention_location_kernel_size=5,
@@ -165,7 +174,8 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     before = (tmp_path / "checkpoint.pt").read_bytes()
     for ids, mel in data.train:
         mel[0, 0] = 1e30  # finite (Tacotron2.forward refuses NaN mels) but the loss overflows
-    with pytest.raises(TrainingDiverged, match=r"became (nan|inf) at step 4; the last good checkpoint .* \(step 3\) is kept"):
+    with pytest.raises(TrainingDiverged,
+                       match=r"became (nan|inf) at step 4; the last good checkpoint .* \(step 3\) is kept"):
         train(config(), tmp_path, data, progress=False)
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
 
@@ -200,7 +210,8 @@ def test_export_and_load(tmp_path):
     damaged = load_checkpoint(path)
     damaged["model"]["decoder.gate_layer.linear_layer.weight"] = torch.zeros(2, 3)
     torch.save(damaged, tmp_path / "damaged.pt")
-    with pytest.raises(ValueError, match=r"damaged.pt does not fit a Tacotron 2 .*gate_layer.linear_layer.weight: \(2, 3\) in the file"):
+    with pytest.raises(ValueError, match=r"damaged.pt does not fit a Tacotron 2 "
+                                         r".*gate_layer.linear_layer.weight: \(2, 3\) in the file"):
         load_model(tmp_path / "damaged.pt")
     with pytest.raises(ValueError, match="not a course Tacotron 2 checkpoint"):
         torch.save({"state_dict": {}}, tmp_path / "other.pt")

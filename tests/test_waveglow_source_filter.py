@@ -9,14 +9,14 @@ import torch
 from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.tts.metrics import harmonics as H
 from course_lib.tts.metrics.vocoder import mr_stft_distance
-from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import data as WD
+from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import train as T
-from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 from course_lib.tts.waveglow.source_filter import SourceFilterWaveGlow, build_waveglow, interpolate_frames
+from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 
 SR = 22050
 SMALL = WaveGlowConfig(n_flows=4, n_group=16, n_early_every=2, n_early_size=4, wn_layers=2, wn_channels=8,
@@ -204,7 +204,8 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     out = tmp_path / "run"
     first = T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
     assert first["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and math.isfinite(first["pesq"])
-    second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out, progress=False)
+    second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out,
+                     progress=False)
     assert second["step"] == 3 and second["lr"] == pytest.approx(SMALL.learning_rate * 3 / 4)
     cached = E.cached_pitch_tracks(waves, out / "f0_cache.pt")         # the run cached pYIN's F0
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
+from course_lib.training import sha256
 from course_lib.tts.metrics import vocoder
 from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T
-from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
-from course_lib.training import sha256
 from course_lib.tts.waveglow.checkpoint import load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.model import WaveGlow
+from course_lib.tts.waveglow.train import WaveGlowTrainConfig as C
 
 SMALL = WaveGlowConfig(upsample_kernel=256, n_flows=4, n_early_every=2, wn_layers=2, wn_channels=8,
                        segment_length=2048, batch_size=2, learning_rate=1e-3)

@@ -3,8 +3,16 @@
 import pytest
 import torch
 
-from course_lib.nn.wavenet import (CausalConv1d, ResidualBlock, WaveNet, gradient_footprint, mu_law_decode,
-                                    mu_law_encode, receptive_field, upsample_repeat)
+from course_lib.nn.wavenet import (
+    CausalConv1d,
+    ResidualBlock,
+    WaveNet,
+    gradient_footprint,
+    mu_law_decode,
+    mu_law_encode,
+    receptive_field,
+    upsample_repeat,
+)
 
 
 def test_mu_law_round_trip_within_quantisation_error():

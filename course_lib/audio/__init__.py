@@ -27,7 +27,6 @@ from .preprocess import (
     rms_db,
     to_mono,
 )
-from .synth import FORMANTS, chirp, sine, vowel
 from .stft import (
     WINDOWS,
     frame_signal,
@@ -40,6 +39,7 @@ from .stft import (
     stft_from_scratch,
     window,
 )
+from .synth import FORMANTS, chirp, sine, vowel
 
 __all__ = [
     "AudioConfig", "FORMANTS", "MAX_DURATION", "WINDOWS", "chirp", "clipped_fraction",

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from course_lib.checks import as_real_array, integer
+
 from .config import AudioConfig
 from .mel import dynamic_range_decompression, mel_to_linear
 from .stft import _torch_stft, istft, istft_from_scratch, single_threaded, stft, stft_from_scratch
@@ -28,7 +29,10 @@ def _check_magnitude(magnitude, n_freqs: int | None = None) -> None:
         raise ValueError(f"magnitude must be [n_fft // 2 + 1, frames ≥ 1], got shape {shape}.")
     if n_freqs is not None and shape[0] != n_freqs:
         raise ValueError(f"magnitude has {shape[0]} frequency rows but the config's n_fft needs {n_freqs}.")
-    finite = bool(torch.isfinite(magnitude).all()) if isinstance(magnitude, torch.Tensor) else np.isfinite(magnitude).all()
+    if isinstance(magnitude, torch.Tensor):
+        finite = bool(torch.isfinite(magnitude).all())
+    else:
+        finite = np.isfinite(magnitude).all()
     if not finite:
         raise ValueError("magnitude contains NaN or infinite values.")
     if (magnitude < 0).any():

@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from course_lib.checks import as_numpy_wave, integer
+
 from .preprocess import SILENCE_PEAK, clipped_fraction, resample, to_mono
 
 #: Default longest file :func:`load_audio` accepts, in seconds (TTS utterances are ~1–15 s).

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from course_lib.checks import as_real_array, as_torch_wave, checked_by, integer
+
 from .config import AudioConfig
 from .stft import magnitude, single_threaded, stft
 

@@ -128,7 +128,8 @@ def char_alignment(utt: Utterance, n_frames: int, hop_length: int = 256, sample_
     silence map to the first (last) phoneme's character. Returns int64 ``[n_frames]``.
     """
     if n_frames < 0 or hop_length <= 0 or sample_rate <= 0:
-        raise ValueError(f"need n_frames >= 0, hop_length > 0, sample_rate > 0; got {n_frames}, {hop_length}, {sample_rate}")
+        raise ValueError(f"need n_frames >= 0, hop_length > 0, sample_rate > 0; "
+                         f"got {n_frames}, {hop_length}, {sample_rate}")
     if not utt.phonemes:
         raise ValueError(f"utterance {utt.id} has no phoneme timings")
     starts = np.array([p.start for p in utt.phonemes])

@@ -29,7 +29,8 @@ def read_ljspeech_metadata(root, use_normalized: bool = True) -> list[Item]:
                 continue
             fields = line.split("|")
             if len(fields) != 3:
-                raise ValueError(f"{path}, row {row}: expected 3 fields 'id|text|normalized', got {len(fields)}: {line[:80]!r}")
+                raise ValueError(f"{path}, row {row}: expected 3 fields 'id|text|normalized', "
+                                 f"got {len(fields)}: {line[:80]!r}")
             utt_id, text, normalized = (x.strip() for x in fields)
             if not utt_id:
                 raise ValueError(f"{path}, row {row}: the id (first field) is empty")

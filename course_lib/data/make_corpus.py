@@ -132,7 +132,7 @@ def _write_flac(path: Path, samples: np.ndarray) -> None:
 def build_corpus(out: Path, count: int = COUNT, seed: int = SEED, only: list[str] | None = None, jobs: int = 2) -> dict:
     """Write the corpus (or only the utterances ``only``) under ``out``; return the manifest."""
     import soundfile as sf
-    import espeakng_loader
+
     from course_lib.text import espeak
 
     out = Path(out)

@@ -216,7 +216,8 @@ def _template(rng: random.Random) -> str:
         lambda: f"{name}, please {c(_VERBS_BASE)} the {thing}.",
         lambda: f"The score was {r(0, 9)} to {r(0, 9)} at half time.",
         lambda: f"{name} ran {r(2, 42)}.{r(1, 9)} kilometres in {r(20, 59)} minutes.",
-        lambda: f"The {adj} {noun} and the {c(_ADJECTIVES)} {c(_NOUNS)} {c(_VERBS_PAST)} the {thing} {c(_PLACES)} {c(_TIMES)}.",
+        lambda: (f"The {adj} {noun} and the {c(_ADJECTIVES)} {c(_NOUNS)} {c(_VERBS_PAST)} "
+                 f"the {thing} {c(_PLACES)} {c(_TIMES)}."),
     )
     return c(forms)()
 

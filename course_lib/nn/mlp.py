@@ -188,7 +188,8 @@ class MLP:
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor, what: str) -> None:
     if pred.shape != target.shape:
-        raise ValueError(f"{what}: prediction {list(pred.shape)} and target {list(target.shape)} must have the same shape.")
+        raise ValueError(f"{what}: prediction {list(pred.shape)} and target {list(target.shape)} "
+                         "must have the same shape.")
 
 
 def mse_loss(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,7 +215,8 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Ten
     ∂L/∂z = (softmax(z) − onehot(y)) / batch.
     """
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy wants logits [batch, classes] and labels [batch], got {list(logits.shape)} and {list(labels.shape)}.")
+        raise ValueError(f"cross_entropy wants logits [batch, classes] and labels [batch], "
+                         f"got {list(logits.shape)} and {list(labels.shape)}.")
     shifted = logits - logits.max(dim=1, keepdim=True).values  # stable softmax
     log_probs = shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))  # [batch, classes]
     batch = torch.arange(logits.shape[0])

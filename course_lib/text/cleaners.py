@@ -3,8 +3,9 @@
 The ``english`` pipeline follows NVIDIA/tacotron2 ``english_cleaners`` step by step —
 transliterate to ASCII, lower-case, expand numbers, expand abbreviations, collapse whitespace —
 with two differences: transliteration uses :mod:`unicodedata` (no ``unidecode``), and a few
-symbols are written out in words (``& % + @``; a slash between words is a space, ``"and/or"``). Characters that no rule covers are left in
-place, so that :func:`~course_lib.text.symbols.text_to_sequence` can name them in its error.
+symbols are written out in words (``& % + @``; a slash between words is a space, ``"and/or"``).
+Characters that no rule covers are left in place, so that
+:func:`~course_lib.text.symbols.text_to_sequence` can name them in its error.
 """
 
 from __future__ import annotations

@@ -38,8 +38,7 @@ import torch
 from course_lib import checks, settings
 from course_lib.audio import AudioConfig, mel_to_audio
 from course_lib.text import split_text
-from course_lib.tts.tacotron2 import Tacotron2
-from course_lib.tts.tacotron2 import text_to_mel
+from course_lib.tts.tacotron2 import Tacotron2, text_to_mel
 from course_lib.tts.tacotron2.train.data import MelNormalizer
 from course_lib.tts.waveglow.model import WaveGlow
 
@@ -117,8 +116,8 @@ def load_tacotron2(source=None, device="cpu") -> AcousticModel:
     if isinstance(source, Tacotron2):
         return AcousticModel.wrap(source.to(device))
     if source is None:
-        source = _default_path(TACOTRON2_ASSET, "Tacotron 2", "train and export one with "
-                               "`python -m course_lib.tts.tacotron2.train --out runs/tacotron2 --export assets/tacotron2`")
+        source = _default_path(TACOTRON2_ASSET, "Tacotron 2", "train and export one with `python -m "
+                               "course_lib.tts.tacotron2.train --out runs/tacotron2 --export assets/tacotron2`")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"tacotron must be None, a checkpoint path, a Tacotron2 or an AcousticModel, "
                         f"got {type(source).__name__}")
@@ -252,7 +251,8 @@ def check_speakable(text: str, acoustic: "AcousticModel") -> list[int]:
 
 
 def acoustic_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = None):
-    """Tacotron 2 on ``text``, one sentence at a time → ``(log_mel [n_mels, frames], alignment, chunks, hit_max_steps)``.
+    """Tacotron 2 on ``text``, one sentence at a time →
+    ``(log_mel [n_mels, frames], alignment, chunks, hit_max_steps)``.
 
     Sentences longer than ``max_chars`` are cut further at commas and spaces. The mel is
     un-normalised (natural log, the vocoder's input); ``alignment`` places each chunk's

@@ -90,7 +90,8 @@ def plan_outputs(texts: list[str], out: str | None, file: str | None) -> list[Pa
     else:
         paths = [Path(out)]
         if paths[0].suffix.lower() not in AUDIO_SUFFIXES:
-            raise CliError(f"output {out!r} needs a {'/'.join(AUDIO_SUFFIXES)} suffix (or end it with '/' for a folder)")
+            raise CliError(f"output {out!r} needs a {'/'.join(AUDIO_SUFFIXES)} suffix "
+                           "(or end it with '/' for a folder)")
     _check_writable(paths[0].parent)
     for path in paths:
         _check_target(path)

@@ -88,14 +88,14 @@ class AlignmentViewer:
         if self.mel is not None:
             lo = step * self.r
             frames = self.mel[:, lo:lo + self.r] if lo < self.mel.shape[1] else None
+        truth = int(self.truth[step]) if show_truth and step < len(self.truth) else None
         self.last_drawn = {"snapshot": i, "training_step": self.snapshot_steps[i], "step": step, "weights": weights,
-                           "attended": attended, "truth": int(self.truth[step]) if show_truth and step < len(self.truth) else None,
-                           "mel_frames": frames}
+                           "attended": attended, "truth": truth, "mel_frames": frames}
         label = lambda c: "␣" if c == " " else c  # noqa: E731
-        note = f" (ground truth: {label(self.text[self.truth[step]])!r})" if self.last_drawn["truth"] is not None else ""
-        self.message.value = (f"{problem + '. ' if problem else ''}training step {self.snapshot_steps[i]}, decoder step "
-                              f"{step}: strongest attention {weights.max():.2f} on {label(self.text[attended])!r} "
-                              f"(symbol {attended}){note}")
+        note = f" (ground truth: {label(self.text[truth])!r})" if truth is not None else ""
+        self.message.value = (f"{problem + '. ' if problem else ''}training step {self.snapshot_steps[i]}, "
+                              f"decoder step {step}: strongest attention {weights.max():.2f} "
+                              f"on {label(self.text[attended])!r} (symbol {attended}){note}")
         with self.output:
             self.output.clear_output(wait=True)
             n_panels = 3 if self.mel is not None else 2
@@ -111,7 +111,8 @@ class AlignmentViewer:
                 ax.legend(loc="upper left", fontsize=8)
             ticks = np.arange(len(self.text))
             ax.set_yticks(ticks, [label(c) for c in self.text], fontsize=7 if len(self.text) < 60 else 5)
-            ax.set(xlabel="decoder step", ylabel="input symbol", title=f"{self.title} (training step {self.snapshot_steps[i]})")
+            ax.set(xlabel="decoder step", ylabel="input symbol",
+                   title=f"{self.title} (training step {self.snapshot_steps[i]})")
             axes[1].bar(ticks, weights, color="0.3")
             axes[1].set_xticks(ticks, [label(c) for c in self.text], fontsize=6, rotation=0)
             axes[1].set(ylim=(0, 1), xlabel="input symbol", ylabel="weight", title=f"attention at step {step}")

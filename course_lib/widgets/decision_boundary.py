@@ -44,7 +44,8 @@ class DecisionBoundaryExplorer:
             fig, ax = plt.subplots(figsize=(4.5, 4.5))
             for label, marker in ((1, "o"), (-1, "x")):
                 pts = self.X[self.y == label]
-                ax.scatter(pts[:, 0], pts[:, 1], marker=marker, c="k" if label == 1 else "0.45", label=f"y = {label:+d}")
+                ax.scatter(pts[:, 0], pts[:, 1], marker=marker, c="k" if label == 1 else "0.45",
+                           label=f"y = {label:+d}")
             lo, hi = self.X.min(0) - 0.5, self.X.max(0) + 0.5
             xs = np.linspace(lo[0], hi[0], 2)
             if abs(w[1]) > 1e-12:

@@ -10,10 +10,18 @@ import numpy as np
 import torch
 from IPython.display import Audio, display
 
-from course_lib.audio import (AudioConfig, config_problem, griffin_lim, mel_filterbank, mel_to_linear, single_threaded,
-                              stft, to_mono)
-from course_lib.checks import as_numpy_wave
+from course_lib.audio import (
+    AudioConfig,
+    config_problem,
+    griffin_lim,
+    mel_filterbank,
+    mel_to_linear,
+    single_threaded,
+    stft,
+    to_mono,
+)
 from course_lib.audio.synth import chirp, vowel
+from course_lib.checks import as_numpy_wave
 
 
 class SpectrogramExplorer:
@@ -45,7 +53,8 @@ class SpectrogramExplorer:
         self.controls = {
             "source": widgets.Dropdown(options=list(self.sources), description="sound"),
             "n_fft": widgets.Dropdown(options=[128, 256, 512, 1024, 2048, 4096], value=1024, description="n_fft"),
-            "win_length": widgets.IntSlider(value=1024, min=32, max=4096, step=32, description="window length", **slider),
+            "win_length": widgets.IntSlider(value=1024, min=32, max=4096, step=32, description="window length",
+                                            **slider),
             "hop_length": widgets.IntSlider(value=256, min=16, max=2048, step=16, description="hop", **slider),
             "window": widgets.Dropdown(options=["hann", "hamming", "rect"], value="hann", description="window"),
             "scale": widgets.ToggleButtons(options=["mel", "linear"], value="mel", description="frequency axis"),

@@ -15,7 +15,8 @@ WRONG_ANSWERS = {
         "decay applied to the updated parameters": "beta1, beta2 = betas" + _ADAM_TAIL
         + "return (theta - lr * m_hat / (v_hat.sqrt() + eps)) * (1 - lr * weight_decay), m, v",
         "no bias correction": "beta1, beta2 = betas\nm = beta1 * m + (1 - beta1) * grad\n"
-        "v = beta2 * v + (1 - beta2) * grad**2\nreturn theta * (1 - lr * weight_decay) - lr * m / (v.sqrt() + eps), m, v",
+        "v = beta2 * v + (1 - beta2) * grad**2\n"
+        "return theta * (1 - lr * weight_decay) - lr * m / (v.sqrt() + eps), m, v",
         "calls torch.optim.AdamW": """
 p = theta.clone().requires_grad_()
 opt = torch.optim.AdamW([p], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

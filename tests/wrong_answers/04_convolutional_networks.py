@@ -55,6 +55,7 @@ return C.conv1d(F.pad(x, (dilation * (k - 1) - half, half)), w, dilation=dilatio
         "divides by groups twice": "return (out_ch // groups) * (in_ch // groups) * k + (out_ch if bias else 0)",
         "always adds the bias": "return out_ch * (in_ch // groups) * k + out_ch",
         "one bias per group": "return out_ch * (in_ch // groups) * k + (groups if bias else 0)",
-        "builds the layer": "return sum(p.numel() for p in torch.nn.Conv1d(in_ch, out_ch, k, groups=groups, bias=bias).parameters())",
+        "builds the layer": "return sum(p.numel() for p in "
+                            "torch.nn.Conv1d(in_ch, out_ch, k, groups=groups, bias=bias).parameters())",
     },
 }

@@ -20,7 +20,8 @@ WRONG_ANSWERS = {
         "gate order i, f, o, g": _LOOP.format(gates=_GATES.replace("i, f, g, o", "i, f, o, g"), update=_UPDATE),
         "forgets bias_hh": _LOOP.format(gates=_GATES, update=_UPDATE).replace(" + self.bias_hh", ""),
         "h = o ⊙ c, without tanh": _LOOP.format(gates=_GATES, update=_UPDATE.replace("torch.tanh(c)", "c")),
-        "no forget path: c_{t-1} dropped": _LOOP.format(gates=_GATES, update=_UPDATE.replace("torch.sigmoid(f) * c + ", "")),
+        "no forget path: c_{t-1} dropped": _LOOP.format(gates=_GATES,
+                                                         update=_UPDATE.replace("torch.sigmoid(f) * c + ", "")),
         "calls torch.nn.LSTMCell": """cell = nn.LSTMCell(self.weight_ih.shape[1], self.hidden_size)
 cell.load_state_dict(self.state_dict())
 h, c = state if state is not None else (x.new_zeros(x.shape[1], self.hidden_size),) * 2

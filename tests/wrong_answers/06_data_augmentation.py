@@ -22,7 +22,8 @@ _RET = "spec[:, lo] * (1 - frac) + spec[:, hi] * frac"
 
 WRONG_ANSWERS = {
     "pink_noise": {
-        "amplitude ∝ 1/f (power 1/f², brown noise)": _PINK.format(shape=_SHAPE.replace("np.sqrt(f[1:])", "f[1:]"), ret=_NORM),
+        "amplitude ∝ 1/f (power 1/f², brown noise)": _PINK.format(shape=_SHAPE.replace("np.sqrt(f[1:])", "f[1:]"),
+                                                                   ret=_NORM),
         "white noise, unshaped": _PINK.format(shape="", ret=_NORM),
         "divides by √f at f = 0 too": _PINK.format(shape="spectrum /= np.sqrt(f)", ret=_NORM),
         "forgets to rescale to unit power": _PINK.format(shape=_SHAPE, ret="pink"),
@@ -37,7 +38,9 @@ WRONG_ANSWERS = {
     "time_warp": {
         "warps the wrong way (w0 + w moves to w0)": _WARP.format(xs=_YS, ys=_XS, ret=_RET),
         "rounds to the nearest frame": _WARP.format(xs=_XS, ys=_YS, ret="spec[:, np.round(src).astype(int)]"),
-        "pins the end at tau instead of tau - 1": _WARP.format(xs="[0, w0 + w, frames]", ys="[0, w0, frames]", ret=_RET),
-        "warps the frequency axis": _WARP.format(xs=_XS, ys=_YS, ret="spec[lo, :] * (1 - frac[:, None]) + spec[hi, :] * frac[:, None]"),
+        "pins the end at tau instead of tau - 1": _WARP.format(xs="[0, w0 + w, frames]", ys="[0, w0, frames]",
+                                                                ret=_RET),
+        "warps the frequency axis": _WARP.format(xs=_XS, ys=_YS,
+                                                 ret="spec[lo, :] * (1 - frac[:, None]) + spec[hi, :] * frac[:, None]"),
     },
 }

@@ -65,6 +65,7 @@ return torch.softmax(energies, dim=1) * inside
     "alignment_score": {
         "argmax over the output steps (dim=0)": "return float((alignment.argmax(dim=0) == truth).float().mean())",
         "number of rows instead of their share": "return float((alignment.argmax(dim=1) == truth).float().sum())",
-        "max (the weight) instead of argmax (the position)": "return float((alignment.max(dim=1).values == truth).float().mean())",
+        "max (the weight) instead of argmax (the position)":
+            "return float((alignment.max(dim=1).values == truth).float().mean())",
     },
 }

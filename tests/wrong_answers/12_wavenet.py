@@ -34,7 +34,8 @@ for j in range(k):
     out = out + torch.einsum("oi,bit->bot", weight[:, :, j], padded[:, :, j * dilation:j * dilation + length])
 return out
 """,
-        "calls F.conv1d": "return F.conv1d(F.pad(x, ((weight.shape[2] - 1) * dilation, 0)), weight, bias, dilation=dilation)",
+        "calls F.conv1d": "return F.conv1d(F.pad(x, ((weight.shape[2] - 1) * dilation, 0)), weight, bias, "
+                          "dilation=dilation)",
     },
     "my_residual_block": {
         "conditioning only on the filter half": """

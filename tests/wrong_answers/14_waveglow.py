@@ -36,10 +36,12 @@ WRONG_ANSWERS = {
     "my_inverse": {
         "calls the model's inverse": "return model.inverse(mel, z)",
         "undoes W before the coupling": _inverse(
-            undo="torch.cat([model.convinv[k].inverse(x)[:, :n_half], (model.convinv[k].inverse(x)[:, n_half:] - b) * torch.exp(-log_s)], dim=1)"),
+            undo="torch.cat([model.convinv[k].inverse(x)[:, :n_half], "
+                 "(model.convinv[k].inverse(x)[:, n_half:] - b) * torch.exp(-log_s)], dim=1)"),
         "applies the coupling forwards again": _inverse(
             undo="model.convinv[k].inverse(torch.cat([x_a, y_b * torch.exp(log_s) + b], dim=1))"),
-        "early channels put back at the end": _inverse(reinsert="torch.cat([x, pending[:, -cfg.n_early_size:]], dim=1)"),
+        "early channels put back at the end": _inverse(
+            reinsert="torch.cat([x, pending[:, -cfg.n_early_size:]], dim=1)"),
         "un-squeezes without the transpose": _inverse(unsqueeze="x.reshape(x.shape[0], -1)"),
     },
     "my_flow_channels": {

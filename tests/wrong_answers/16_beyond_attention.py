@@ -68,7 +68,8 @@ WRONG_ANSWERS = {
         ),
         "variance around the global mean": (
             "means = np.stack([frames[labels == s].mean(axis=0) for s in range(n_states)])\n"
-            "variances = np.stack([((frames[labels == s] - frames.mean(axis=0)) ** 2).mean(axis=0) for s in range(n_states)])\n"
+            "variances = np.stack([((frames[labels == s] - frames.mean(axis=0)) ** 2).mean(axis=0) "
+            "for s in range(n_states)])\n"
             "return means, variances"
         ),
         "rows and columns swapped": (

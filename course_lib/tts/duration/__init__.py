@@ -3,8 +3,8 @@ FastSpeech-style duration predictor with length regulation (chapter 16)."""
 
 from .features import add_deltas, cepstral_features, mfcc_from_log_mel
 from .hmm import (
-    SILENCE,
     GMMHMM,
+    SILENCE,
     ForcedAlignment,
     HMMConfig,
     diagonal_gaussian_log_density,

@@ -57,7 +57,8 @@ def add_deltas(feats, order: int = 2, window: int = 2) -> np.ndarray:
     for _ in range(order):
         padded = np.pad(current, ((0, 0), (window, window)), mode="edge")  # [D, T + 2·window]
         n = current.shape[1]
-        delta = sum(th * (padded[:, window + th : window + th + n] - padded[:, window - th : window - th + n]) for th in thetas)
+        delta = sum(th * (padded[:, window + th : window + th + n] - padded[:, window - th : window - th + n])
+                    for th in thetas)
         current = delta / norm
         blocks.append(current)
     return np.concatenate(blocks, axis=0)

@@ -135,7 +135,8 @@ class GMMHMM:
         unknown = sorted({p for p in phonemes if p not in self._index or p == SILENCE})
         if unknown:
             raise ValueError(f"phonemes not in the model's inventory: {unknown}; train on data that contains them")
-        seq = ([SILENCE] if self.config.edge_silence else []) + phonemes + ([SILENCE] if self.config.edge_silence else [])
+        edge = [SILENCE] if self.config.edge_silence else []
+        seq = edge + phonemes + edge
         units = np.array([self._index[p] * self._k + j for p in seq for j in range(self._k)])
         return units, (self._k if self.config.edge_silence else 0)
 

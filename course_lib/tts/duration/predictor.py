@@ -105,7 +105,8 @@ class PhonemeDurationModel(nn.Module):
 
 def _check_regulate(x, durations, max_len=None) -> None:
     if x.dim() != 3 or durations.shape != x.shape[:2]:
-        raise ValueError(f"x must be [batch, N, C] and durations [batch, N]; got {tuple(x.shape)} and {tuple(durations.shape)}")
+        raise ValueError(f"x must be [batch, N, C] and durations [batch, N]; "
+                         f"got {tuple(x.shape)} and {tuple(durations.shape)}")
     if durations.is_floating_point():
         raise TypeError("durations must be integer frame counts; round them first (see durations_from_log)")
     if (durations < 0).any():
@@ -136,7 +137,9 @@ def log_duration_targets(durations: torch.Tensor) -> torch.Tensor:
     return torch.log1p(durations.float())
 
 
-def durations_from_log(log_durations: torch.Tensor, mask: torch.Tensor | None = None, alpha: float = 1.0) -> torch.Tensor:
+def durations_from_log(
+    log_durations: torch.Tensor, mask: torch.Tensor | None = None, alpha: float = 1.0
+) -> torch.Tensor:
     """Invert :func:`log_duration_targets`, scale by ``alpha`` (FastSpeech's speed control), round.
 
     Real phonemes get at least one frame; padding gets zero. → [batch, N] long.

@@ -137,7 +137,8 @@ def timing_correlation(attended, truth, chars: int) -> float:
     """
     attended, truth = np.asarray(attended, dtype=float), np.asarray(truth, dtype=float)
     if attended.shape != truth.shape or attended.ndim != 1:
-        raise ValueError(f"attended and truth must be paths of equal length, got shapes {attended.shape}, {truth.shape}")
+        raise ValueError(f"attended and truth must be paths of equal length, "
+                         f"got shapes {attended.shape}, {truth.shape}")
     return _correlation(attended, truth, constant_speed_path(len(truth), chars))
 
 

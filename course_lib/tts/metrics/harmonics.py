@@ -36,7 +36,8 @@ def harmonic_metrics(degraded, f0_reference, sample_rate: int = 22050, hop_lengt
     wave = as_real_array(degraded, "degraded").astype(np.float64).reshape(-1)
     f0 = np.asarray(f0_reference, dtype=np.float64).reshape(-1)
     if not np.isfinite(f0).all() or (f0 < 0).any():
-        raise ValueError("f0_reference must be finite Hz values >= 0 (0 = unvoiced); use np.nan_to_num on pYIN's output")
+        raise ValueError("f0_reference must be finite Hz values >= 0 (0 = unvoiced); "
+                         "use np.nan_to_num on pYIN's output")
     if len(wave) < n_fft or not np.isfinite(wave).all():
         raise ValueError(f"degraded must be finite audio of at least n_fft={n_fft} samples")
     power = _power_frames(wave, n_fft, hop_length)
@@ -63,7 +64,8 @@ def harmonic_metrics(degraded, f0_reference, sample_rate: int = 22050, hop_lengt
 
 
 def f0_metrics(f0_reference, f0_degraded) -> dict[str, float]:
-    """``{"f0_rmse_cents", "vuv_f1"}``: F0 error where both voice (NaN if nowhere) and voicing F1 (1.0 if neither voices)."""
+    """``{"f0_rmse_cents", "vuv_f1"}``: F0 error where both voice (NaN if nowhere) and voicing F1
+    (1.0 if neither voices)."""
     ref = np.asarray(f0_reference, dtype=np.float64).reshape(-1)
     deg = np.asarray(f0_degraded, dtype=np.float64).reshape(-1)
     for name, f in (("f0_reference", ref), ("f0_degraded", deg)):

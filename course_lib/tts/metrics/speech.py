@@ -200,7 +200,8 @@ def evaluate_utterance(acoustic, utt, *, vocoder: str | None = None, waveglow=No
         start = time.perf_counter()
         generator = torch.Generator(device=device).manual_seed(seed)
         audio = vocode(mel, vocoder, waveglow, sigma, device, acoustic.audio_config, generator=generator)
-        row["rtf_vocoder"] = real_time_factor(time.perf_counter() - start, len(audio), acoustic.audio_config.sample_rate)
+        row["rtf_vocoder"] = real_time_factor(time.perf_counter() - start, len(audio),
+                                              acoustic.audio_config.sample_rate)
         row["audio"] = audio
         row["mel"] = mel
     return row

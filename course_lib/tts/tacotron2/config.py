@@ -60,7 +60,8 @@ class Tacotron2Config:
             raise ValueError("symbols_embedding_dim must equal encoder_embedding_dim (the convs keep the width), "
                              f"got {self.symbols_embedding_dim} and {self.encoder_embedding_dim}")
         if self.encoder_embedding_dim % 2:
-            raise ValueError(f"encoder_embedding_dim must be even (two LSTM directions), got {self.encoder_embedding_dim}")
+            raise ValueError(f"encoder_embedding_dim must be even (two LSTM directions), "
+                             f"got {self.encoder_embedding_dim}")
         for name in ("encoder_kernel_size", "attention_location_kernel_size", "postnet_kernel_size"):
             if getattr(self, name) % 2 == 0:
                 raise ValueError(f"{name} must be odd ('same' padding), got {getattr(self, name)}")

@@ -84,8 +84,10 @@ class Tacotron2(nn.Module):
         if text_lengths is None:
             text_lengths = torch.full((text.shape[0],), text.shape[1], dtype=torch.long)
         text_lengths = torch.as_tensor(text_lengths).long().to(text.device)
-        if text_lengths.shape != (text.shape[0],) or int(text_lengths.min()) < 1 or int(text_lengths.max()) > text.shape[1]:
-            raise ValueError(f"text_lengths must be [batch] values in [1, {text.shape[1]}], got {text_lengths.tolist()}")
+        if (text_lengths.shape != (text.shape[0],) or int(text_lengths.min()) < 1
+                or int(text_lengths.max()) > text.shape[1]):
+            raise ValueError(f"text_lengths must be [batch] values in [1, {text.shape[1]}], "
+                             f"got {text_lengths.tolist()}")
         return text, text_lengths
 
     def _check_inputs(self, text, text_lengths, mels, mel_lengths):

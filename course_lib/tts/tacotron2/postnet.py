@@ -1,4 +1,6 @@
-"""Tacotron 2 postnet: 5 convolutions (5×1, batch norm, tanh except the last) predicting a residual (Shen et al. 2018, sec. 2.2)."""
+"""Tacotron 2 postnet: 5 convolutions (5×1, batch norm, tanh except the last) predicting a residual.
+
+Shen et al. 2018, sec. 2.2."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import Tacotron2Config
 from course_lib.nn.layers import ConvNorm
+
+from .config import Tacotron2Config
 
 
 class Postnet(nn.Module):

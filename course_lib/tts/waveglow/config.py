@@ -44,7 +44,8 @@ class WaveGlowConfig:
         for name, value in ints.items():
             checks.integer(value, f"WaveGlowConfig.{name}")
         if self.conditioning not in ("upsampled", "per_flow"):
-            raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', got {self.conditioning!r}")
+            raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', "
+                             f"got {self.conditioning!r}")
         checks.integer(self.excitation, "WaveGlowConfig.excitation", 0)
         if self.cond_frames % 2 == 0:
             raise ValueError(f"cond_frames must be odd (centred on the frame), got {self.cond_frames}")

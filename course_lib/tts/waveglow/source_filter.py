@@ -120,7 +120,8 @@ class SourceFilterWaveGlow(WaveGlow):
         return self
 
     def prepare_for_inference(self, wn_dtype: torch.dtype = torch.float32, fold: bool | None = None):
-        """As :meth:`WaveGlow.prepare_for_inference`; per-flow conditioning has nothing to fold (``fold`` is ignored)."""
+        """As :meth:`WaveGlow.prepare_for_inference`; per-flow conditioning has nothing to fold
+        (``fold`` is ignored)."""
         super().prepare_for_inference(wn_dtype, fold=fold if self.config.conditioning == "upsampled" else False)
         if self.config.conditioning == "per_flow":
             self.cond.to(wn_dtype)

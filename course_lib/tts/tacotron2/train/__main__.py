@@ -67,7 +67,8 @@ def main(argv=None) -> int:
                              learning_rate=args.lr, guided_attention=args.guided_attention,
                              guide_fade_steps=args.guide_fade_steps, decay_start=args.decay_start,
                              decay_rate=args.decay_rate, decay_steps=args.decay_steps,
-                             normalize_mels=not args.no_normalize, seed=args.seed, threads=args.threads, max_steps=args.max_steps, minutes=args.minutes,
+                             normalize_mels=not args.no_normalize, seed=args.seed, threads=args.threads,
+                             max_steps=args.max_steps, minutes=args.minutes,
                              eval_every=args.eval_every, checkpoint_every=args.checkpoint_every)
         env = D.init_from_env(args.device)
         # train() reads the run folder and checkpoint before the corpus: a wrong --out fails in a second

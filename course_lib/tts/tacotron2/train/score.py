@@ -24,8 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.checkpoint import load_checkpoint, write_text_atomic
-from course_lib.tts.metrics.alignment import (ALIGNED_CORRELATION, ALIGNED_ERROR_RATIO, alignment_scores,
-                                      constant_speed_path, is_aligned, mean_scores)
+from course_lib.tts.metrics.alignment import (
+    ALIGNED_CORRELATION,
+    ALIGNED_ERROR_RATIO,
+    alignment_scores,
+    constant_speed_path,
+    is_aligned,
+    mean_scores,
+)
 
 from .config import TrainConfig
 from .data import TrainData
@@ -73,7 +79,8 @@ def reference_scores(data: TrainData, r: int, seed: int = 0) -> dict:
     paused = {g: score(lambda s, c, g=g: paused_line_path(s, c, *g)) for g in grid}
     best = min(paused, key=lambda g: paused[g]["error_ratio"])
     out = {"constant_speed": _rounded(score(constant_speed_path)),
-           "paused_line": {**_rounded(paused[best]), "start": round(float(best[0]), 2), "end": round(float(best[1]), 2)},
+           "paused_line": {**_rounded(paused[best]), "start": round(float(best[0]), 2),
+                           "end": round(float(best[1]), 2)},
            "random": _rounded(score(lambda s, c: rng.integers(0, c, s))),
            "shuffled_line": _rounded(score(lambda s, c: rng.permutation(constant_speed_path(s, c))))}
     from .evaluation import evaluate
@@ -165,7 +172,8 @@ def main(argv=None) -> int:
     command = "python -m course_lib.tts.tacotron2.train.score " + " ".join(argv if argv is not None else sys.argv[1:])
     missing = [f for f in args.folders if not (Path(f) / "MANIFEST.json").is_file()]
     if missing:
-        print(f"error: {', '.join(missing)} hold(s) no MANIFEST.json; give folders written by --export", file=sys.stderr)
+        print(f"error: {', '.join(missing)} hold(s) no MANIFEST.json; give folders written by --export",
+              file=sys.stderr)
         return 1
     for i, folder in enumerate(args.folders):
         section = score_folder(folder, data, args.references and i == 0)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import torch
 
-from course_lib import settings
-from course_lib import training
+from course_lib import settings, training
 from course_lib.training import Budget, Every, RunFolder, fit
 from course_lib.training import distributed as D
 from course_lib.tts.metrics.alignment import is_aligned
