@@ -12,6 +12,7 @@ Load: ``torch.load(..., weights_only=True)``, which refuses pickled code.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import pickle
 import re
@@ -59,6 +60,15 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
             except FileNotFoundError:  # another process cleaned it first
                 pass
     return removed
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes (manifests, the corpus, the feature cache)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:

@@ -3,7 +3,7 @@
 import json
 
 from course_lib import settings
-from course_lib.training import sha256
+from course_lib.checkpoint import sha256_file
 from course_lib.tts.metrics.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2Config
 from course_lib.tts.tacotron2.train import evaluate, load_course_data, load_model
@@ -19,12 +19,12 @@ def test_manifest_matches_the_files():
     m = manifest()
     assert m["command"].startswith("python -m course_lib.tts.tacotron2.train --preset course")
     for name, digest in m["files"].items():
-        assert sha256(ASSET / name) == digest, f"{name} changed since it was exported; re-export it"
+        assert sha256_file(ASSET / name) == digest, f"{name} changed since it was exported; re-export it"
     assert (ASSET / m["file"]).stat().st_size <= 10 * 2**20, "the shipped model must stay under 10 MB"
     no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())
     assert "--guided-attention 0" in no_guide["command"]
     for name, digest in no_guide["files"].items():
-        assert sha256(ASSET / "no_guide" / name) == digest
+        assert sha256_file(ASSET / "no_guide" / name) == digest
 
 
 def test_shipped_model_is_the_course_preset_and_aligns():

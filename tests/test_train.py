@@ -195,12 +195,12 @@ def test_export_and_load(tmp_path):
     train(config(), tmp_path / "run", fake_data(), progress=False)
     path = export_model(tmp_path / "run" / "checkpoint.pt", tmp_path / "asset", command="python -m test")
     manifest = json.loads((tmp_path / "asset" / "MANIFEST.json").read_text())
-    from course_lib.training import sha256
+    from course_lib.checkpoint import sha256_file
 
-    assert manifest["sha256"] == sha256(path) and manifest["command"] == "python -m test"
+    assert manifest["sha256"] == sha256_file(path) and manifest["command"] == "python -m test"
     assert manifest["step"] == 6 and manifest["dtype"] == "float16"
     assert (tmp_path / "asset" / "metrics.jsonl").read_text() == (tmp_path / "run" / "metrics.jsonl").read_text()
-    assert manifest["files"]["metrics.jsonl"] == sha256(tmp_path / "asset" / "metrics.jsonl")
+    assert manifest["files"]["metrics.jsonl"] == sha256_file(tmp_path / "asset" / "metrics.jsonl")
     model, normalizer, payload = load_model(path, Tacotron2Config(**TINY))
     assert not model.training and next(model.parameters()).dtype == torch.float32
     assert normalizer.mean.shape == (8,) and len(payload["snapshots"]["steps"]) == 2

@@ -5,7 +5,7 @@ import json
 import torch
 
 from course_lib import settings
-from course_lib.training import sha256
+from course_lib.checkpoint import sha256_file
 from course_lib.tts.waveglow.checkpoint import SHIPPED_NAME, load_waveglow
 from course_lib.tts.waveglow.config import WaveGlowConfig
 
@@ -14,7 +14,7 @@ def test_shipped_waveglow_matches_its_manifest_and_budget():
     path = settings.asset_path("waveglow", SHIPPED_NAME)
     manifest = json.loads(settings.asset_path("waveglow", "MANIFEST.json").read_text())[SHIPPED_NAME]
     assert path.stat().st_size <= 24_000_000, "the shipped WaveGlow must stay under 24 MB"
-    assert sha256(path) == manifest["sha256"], "the checkpoint changed without re-running the export"
+    assert sha256_file(path) == manifest["sha256"], "the checkpoint changed without re-running the export"
     assert manifest["commands"] and manifest["commands"][0].startswith("python -m course_lib.tts.waveglow.train")
     assert WaveGlowConfig.from_dict(manifest["config"]) == WaveGlowConfig.course()
     assert manifest["step"] > 1000 and manifest["history"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.training import sha256
+from course_lib.checkpoint import sha256_file
 from course_lib.tts.metrics import vocoder
 from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import train as T
@@ -93,7 +93,7 @@ def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch)
 
     target = tmp_path / "assets" / "wg.pt"
     info = T.export(out / "checkpoint.pt", target)
-    assert info["sha256"] == sha256(target) and info["step"] == 5
+    assert info["sha256"] == sha256_file(target) and info["step"] == 5
     manifest = json.loads((target.parent / "MANIFEST.json").read_text())
     assert manifest["wg.pt"]["commands"] == ["first", "second"]
     assert all(v.dtype == torch.float16 for v in torch.load(target, weights_only=True)["model"].values())

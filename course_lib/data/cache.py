@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 
 from course_lib.audio import AudioConfig
-from course_lib.data.corpus import sha256_file
+from course_lib.checkpoint import sha256_file
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 

@@ -15,12 +15,13 @@ One metadata line (phonemes as ``[name, start_sample, end_sample, char_start, ch
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from course_lib.checkpoint import sha256_file
 
 SPLITS = ("train", "val", "test")
 SAMPLE_RATE = 22050
@@ -143,15 +144,6 @@ def char_alignment(utt: Utterance, n_frames: int, hop_length: int = 256, sample_
     chars = np.where(t < starts[0], c0[0], chars)
     chars = np.where(t >= ends[-1], c1[-1] - 1, chars)
     return np.clip(chars, 0, len(utt.text) - 1).astype(np.int64)
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_corpus(root=None) -> dict:

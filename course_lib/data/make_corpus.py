@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.checkpoint import sha256_file
 from course_lib.data.sentences import course_sentences
 from course_lib.text import clean_text
 
@@ -159,7 +160,7 @@ def build_corpus(out: Path, count: int = COUNT, seed: int = SEED, only: list[str
         wave, rows = process(texts[i], synth.samples, events)
         rel = f"wavs/{ids[i]}.flac"
         _write_flac(out / rel, wave)
-        files[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+        files[rel] = sha256_file(out / rel)
         phones.update(r[0].lstrip("',") for r in rows)
         total += len(wave)
         row = {"id": ids[i], "split": split_of(ids[i]), "text": texts[i], "source_text": sentences[i],
@@ -167,7 +168,7 @@ def build_corpus(out: Path, count: int = COUNT, seed: int = SEED, only: list[str
         lines.append(json.dumps(row, ensure_ascii=True, separators=(",", ":")))
     meta = out / "metadata.jsonl"
     meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    files["metadata.jsonl"] = hashlib.sha256(meta.read_bytes()).hexdigest()
+    files["metadata.jsonl"] = sha256_file(meta)
     splits = Counter(split_of(ids[i]) for i in chosen)
     manifest = {
         "name": "course corpus", "description": "Single-speaker English speech synthesized with eSpeak NG "

@@ -2,7 +2,7 @@
 one checkpoint format, ``torchrun``/DDP. A model supplies its config, loss, data and evaluation."""
 
 from .loop import Budget, Every, Task, TrainingDiverged, fit, resume
-from .run import RunFolder, cast_weights, check_state_dict, export, sha256, write_manifest
+from .run import RunFolder, cast_weights, check_state_dict, export, write_manifest
 
 __all__ = ["Budget", "Every", "RunFolder", "Task", "TrainingDiverged", "cast_weights", "check_state_dict", "export",
-           "fit", "resume", "sha256", "write_manifest"]
+           "fit", "resume", "write_manifest"]

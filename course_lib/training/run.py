@@ -1,31 +1,23 @@
 """A run folder and its files: ``checkpoint.pt``, ``metrics.jsonl``, and exports with ``MANIFEST.json``.
 
 Every file goes through :mod:`course_lib.checkpoint` (atomic writes, ``weights_only`` reads). One
-``sha256``, one state-dict check and one export writer serve every model the course trains.
+sha256 (``course_lib.checkpoint.sha256_file``), one state-dict check and one export writer serve every
+model the course trains.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from course_lib.checkpoint import append_line, load_checkpoint, save_checkpoint, write_text_atomic
+from course_lib.checkpoint import append_line, load_checkpoint, save_checkpoint, sha256_file, write_text_atomic
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "metrics.jsonl"
 MANIFEST = "MANIFEST.json"
-
-
-def sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_state_dict(model: nn.Module, state, path, what: str = "the model") -> None:
@@ -54,7 +46,7 @@ def cast_weights(state: dict, dtype: torch.dtype) -> dict:
 def export(path, payload: dict) -> dict:
     """Write an exported model atomically → ``{"file", "sha256", "bytes"}`` for its manifest."""
     path = save_checkpoint(path, payload)
-    return {"file": path.name, "sha256": sha256(path), "bytes": path.stat().st_size}
+    return {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
 def write_manifest(path, manifest: dict) -> Path:

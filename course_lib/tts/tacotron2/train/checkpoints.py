@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from course_lib.audio import AudioConfig
-from course_lib.checkpoint import load_checkpoint, write_text_atomic
-from course_lib.training import cast_weights, check_state_dict, export, sha256, write_manifest
+from course_lib.checkpoint import load_checkpoint, sha256_file, write_text_atomic
+from course_lib.training import cast_weights, check_state_dict, export, write_manifest
 from course_lib.training.run import LOG
 from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
 
@@ -120,7 +120,7 @@ def export_model(checkpoint, dest, name: str = "tacotron2_course.pt", dtype=torc
     log = Path(checkpoint).parent / LOG
     if log.exists():
         write_text_atomic(dest / LOG, log.read_text())
-        files[LOG] = sha256(dest / LOG)
+        files[LOG] = sha256_file(dest / LOG)
     manifest = {
         "name": "course Tacotron 2",
         "description": "Tacotron 2 (course preset) trained from scratch on the course corpus by the command below.",
