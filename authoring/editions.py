@@ -15,6 +15,7 @@ import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
 from authoring.notebooks import CHECK, AuthoringError, Exercise, read, tags, validate
+from course_lib.checkpoint import write_text_atomic
 
 ALLOWED_STUDENT_ERRORS = ("NotImplementedError", "AssertionError")
 
@@ -117,16 +118,9 @@ def student_run_problems(nb) -> list[str]:
 
 
 def write(nb, path: Path) -> Path:
-    """Write a notebook (atomically)."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        nbformat.write(nb, handle)
-    os.replace(tmp, path)
-    return path
+    """Write a notebook atomically (course_lib.checkpoint's one writer)."""
+    text = nbformat.writes(nb)
+    return write_text_atomic(path, text if text.endswith("\n") else text + "\n")
 
 
 def build(sources: list[Path], out: Path) -> dict[str, list[Path]]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -20,7 +18,7 @@ from typing import Callable
 import torch
 
 from course_lib.audio import AudioConfig
-from course_lib.checkpoint import sha256_file
+from course_lib.checkpoint import save_checkpoint, sha256_file
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -77,13 +75,5 @@ class MelCache:
                 return mel
         self.misses += 1
         mel = compute().detach().cpu().contiguous()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save({"mel": mel, "config": asdict(self.config), "source": source}, tmp)
-            os.replace(tmp, path)  # atomic: a crash never leaves half an entry
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        save_checkpoint(path, {"mel": mel, "config": asdict(self.config), "source": source})  # atomic
         return mel
