@@ -97,21 +97,34 @@ def vocoder_metrics(reference, degraded, sample_rate: int = 22050) -> dict[str, 
             "lsd": log_spectral_distance(reference, degraded)}
 
 
-def mr_stft_distance(reference, degraded, resolutions=((512, 128), (1024, 256), (2048, 512))) -> float:
-    """Multi-resolution STFT distance (Yamamoto et al. 2020, eq. 4–6): mean over (n_fft, hop) of spectral
-    convergence ‖|S| − |Ŝ|‖_F / ‖|S|‖_F plus the mean |log|S| − log|Ŝ||; 0 for identical signals. Magnitudes are
-    floored 80 dB below the reference's peak, so that digital silence does not dominate the log term."""
+RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))  # (n_fft, hop) of the multi-resolution STFT
+
+
+def mr_stft_loss(reference, degraded, resolutions=RESOLUTIONS):
+    """Multi-resolution STFT distance (Yamamoto et al. 2020, eq. 4–6) of tensors ``[batch, samples]``,
+    differentiable in ``degraded`` (a training loss): the mean over (n_fft, hop) of spectral convergence
+    ‖|S| − |Ŝ|‖_F / ‖|S|‖_F plus the mean |log|S| − log|Ŝ||, each averaged over the batch. Magnitudes are
+    floored 80 dB below each reference's peak, so that digital silence does not dominate the log term."""
+    import torch
+
+    total = 0.0
+    for n_fft, hop in resolutions:
+        window = torch.hann_window(n_fft, dtype=reference.dtype, device=reference.device)
+        ref, deg = (torch.stft(x, n_fft, hop, window=window, center=True, return_complex=True).abs()
+                    for x in (reference, degraded))                     # [batch, bins, frames]
+        floor = ref.detach().amax(dim=(1, 2), keepdim=True).clamp(min=1e-10) * 1e-4
+        ref, deg = ref.clamp(min=floor), torch.maximum(deg, floor)
+        convergence = torch.linalg.norm(ref - deg, dim=(1, 2)) / torch.linalg.norm(ref, dim=(1, 2))
+        total = total + (convergence + (ref.log() - deg.log()).abs().mean(dim=(1, 2))).mean()
+    return total / len(resolutions)
+
+
+def mr_stft_distance(reference, degraded, resolutions=RESOLUTIONS) -> float:
+    """:func:`mr_stft_loss` of one utterance pair (float64); 0 for identical signals."""
     import torch
 
     ref, deg = _pair(reference, degraded)
-    total = 0.0
-    for n_fft, hop in resolutions:
-        if len(ref) < n_fft:
-            raise ValueError(f"need at least n_fft={n_fft} samples for the multi-resolution STFT distance")
-        window = torch.hann_window(n_fft, dtype=torch.float64)
-        mag = torch.stft(torch.from_numpy(np.stack([ref, deg])), n_fft, hop, window=window, center=True,
-                         return_complex=True).abs()
-        mag = mag.clamp(min=max(float(mag[0].max()), 1e-10) * 1e-4)  # 80 dB below the reference's peak, as in LSD
-        convergence = torch.linalg.norm(mag[0] - mag[1]) / torch.linalg.norm(mag[0])
-        total += float(convergence + (mag[0].log() - mag[1].log()).abs().mean())
-    return total / len(resolutions)
+    if len(ref) < max(n_fft for n_fft, _ in resolutions):
+        raise ValueError(f"need at least n_fft={max(n for n, _ in resolutions)} samples for the multi-resolution "
+                         "STFT distance")
+    return float(mr_stft_loss(torch.from_numpy(ref)[None], torch.from_numpy(deg)[None], resolutions))

@@ -37,6 +37,7 @@ from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.data import SegmentSampler, ljspeech_paths, load_split, rank_share
 from course_lib.tts.waveglow.excitation import PitchedSegmentSampler, excitation, pitch_track
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
+from course_lib.tts.metrics.vocoder import mr_stft_loss
 from course_lib.tts.waveglow.source_filter import build_waveglow
 
 PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
@@ -76,6 +77,10 @@ class WaveGlowTrainConfig:
     warmup_steps: int = 0  # linear warm-up, then ...
     decay_steps: int = 0  # ... a cosine to a tenth of the rate at this total step (0: constant)
     max_silence: float | None = None  # redraw segments with more digital silence than this share
+    # hybrid objective (WG-WaveNet, Hsu & Lee 2020): + stft_weight · MR-STFT distance between the audio and a
+    # sample drawn through the inverse flow at z ~ N(0, stft_sigma²) (0: likelihood alone)
+    stft_weight: float = 0.0
+    stft_sigma: float = 0.6
     bf16: bool = False  # bfloat16 autocast on the CPU
     eval_minutes: float = 10.0
     eval_every: int = 0  # steps
@@ -90,7 +95,7 @@ class WaveGlowTrainConfig:
             checks.integer(getattr(self, name), name, 0)
         for name in ("threads", "n_eval_utts") + (("batch_size",) if self.batch_size is not None else ()):
             checks.integer(getattr(self, name), name, 1)
-        for name in ("minutes", "eval_minutes", "save_minutes"):
+        for name in ("minutes", "eval_minutes", "save_minutes", "stft_weight", "stft_sigma"):
             checks.real(getattr(self, name), name, 0.0)
         if self.learning_rate is not None:
             checks.real(self.learning_rate, "learning_rate", 0.0, low_open=True)
@@ -144,14 +149,26 @@ class WaveGlowTask:
         self.history, self.commands, self.val = history, commands, val  # val: (fixed batch, waves), rank 0
 
     def next_batch(self, state):
-        return self.sampler.batch(self.config.batch_size or self.cfg.batch_size, self.rng)
+        batch = self.sampler.batch(self.config.batch_size or self.cfg.batch_size, self.rng)
+        if not self.config.stft_weight:
+            return batch
+        mel = batch[0]  # + the noise z of the sample drawn through the inverse, from the segment stream
+        shape = (mel.shape[0], self.cfg.n_group, mel.shape[2] * self.cfg.hop_length // self.cfg.n_group)
+        return (*batch, torch.from_numpy(self.rng.standard_normal(shape, dtype=np.float32)) * self.config.stft_sigma)
 
     def forward(self, model, batch):
-        return model(*batch)  # (mel, audio[, excitation]); DDP all-reduces the gradients in backward()
+        if not self.config.stft_weight:
+            return model(*batch)  # (mel, audio[, excitation]); DDP all-reduces the gradients in backward()
+        mel, audio, *excitation, z = batch
+        return (*model(mel, audio, *excitation), model.inverse(mel, z, *excitation))
 
     def loss(self, output, batch, state):
-        z, log_det = output
-        return {"total": waveglow_loss(z.float(), log_det.float(), self.cfg.sigma)}
+        z, log_det, *sample = output
+        nll = waveglow_loss(z.float(), log_det.float(), self.cfg.sigma)
+        if not sample:
+            return {"total": nll}
+        stft = mr_stft_loss(batch[1], sample[0].float())
+        return {"total": nll + self.config.stft_weight * stft, "nll": nll, "stft": stft}
 
     def evaluate(self, model, state):
         return evaluate(model, *self.val, self.cfg.sigma)
@@ -181,6 +198,9 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
     share of the utterances with its own stream seeded by ``(seed, rank, step)``.
     """
     env = env or D.DistEnv()
+    if config.stft_weight and env.distributed:
+        raise ValueError("the hybrid objective (stft_weight > 0) trains in one process only; drop --stft-weight "
+                         "or run without torchrun")
     run = RunFolder(out)
     torch.set_num_threads(config.threads)
     payload = load_payload(run.checkpoint) if run.checkpoint.exists() else None
@@ -293,6 +313,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="cosine decay to a tenth of --lr (or the preset's) at this total step (0: none)")
     p.add_argument("--max-silence", type=float, default=None,
                    help="redraw training segments with more than this share of digital silence (e.g. 0.5)")
+    p.add_argument("--stft-weight", type=float, default=d.stft_weight,
+                   help="hybrid objective: add this times the MR-STFT distance of a sample drawn through the "
+                        "inverse flow (docs/VOCODER_LAB.md; 0: likelihood alone)")
+    p.add_argument("--stft-sigma", type=float, default=d.stft_sigma, help="noise scale of that sample")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--init-from", default=None, metavar="PATH",
                    help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
@@ -319,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             preset=args.preset, max_steps=args.max_steps, minutes=args.minutes, seed=args.seed, threads=args.threads,
             batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=args.warmup_steps,
             decay_steps=args.decay_steps, max_silence=args.max_silence, bf16=args.bf16,
+            stft_weight=args.stft_weight, stft_sigma=args.stft_sigma,
             eval_minutes=args.eval_minutes, save_minutes=args.save_minutes)
         env = D.init_from_env(args.device)
         if env.distributed:
