@@ -8,7 +8,7 @@ import torch
 
 from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.tts.metrics import harmonics as H
-from course_lib.tts.metrics.vocoder import mr_stft_distance
+from course_lib.tts.metrics.vocoder import mr_stft_distance, mr_stft_loss
 from course_lib.tts.waveglow import data as WD
 from course_lib.tts.waveglow import excitation as E
 from course_lib.tts.waveglow import train as T
@@ -176,6 +176,43 @@ def test_mr_stft_distance_is_zero_for_identical_and_grows_with_noise():
     noisier = clean + 0.05 * np.random.default_rng(0).normal(size=clean.shape).astype(np.float32)
     assert mr_stft_distance(clean, clean) == 0
     assert 0 < mr_stft_distance(clean, noisy) < mr_stft_distance(clean, noisier)
+
+
+def test_mr_stft_loss_is_the_distance_batched_and_differentiable():
+    clean = torch.from_numpy(harmonic_wave()).double()
+    noisy = clean + 0.02 * torch.randn(clean.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    pair = torch.stack([clean, noisy])
+    guess = torch.stack([noisy, clean]).requires_grad_(True)
+    loss = mr_stft_loss(pair, guess)
+    expected = (mr_stft_distance(clean.numpy(), noisy.numpy()) + mr_stft_distance(noisy.numpy(), clean.numpy())) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-9)            # the batch mean of the per-pair distance
+    loss.backward()
+    assert torch.isfinite(guess.grad).all() and guess.grad.abs().sum() > 0
+    silent = torch.zeros(1, 4096, dtype=torch.float64, requires_grad=True)   # a silent guess: floored, finite
+    mr_stft_loss(clean[None, :4096], silent).backward()
+    assert torch.isfinite(silent.grad).all()
+
+
+def test_hybrid_objective_adds_the_stft_term_of_a_sample_drawn_through_the_inverse(monkeypatch):
+    waves = [harmonic_wave(110.0 + 20 * i, 0.5) for i in range(2)]
+    sampler = WD.SegmentSampler(waves, 2048)
+    cfg = WaveGlowConfig(**{**SMALL.to_dict(), "excitation": 0})
+    config = C(preset=cfg, max_steps=1, stft_weight=0.5, stft_sigma=0.3)
+    task = T.WaveGlowTask(config, cfg, sampler, np.random.default_rng(0), None, [], [])
+    batch = task.next_batch({})
+    mel, audio, z = batch
+    assert z.shape == (2, cfg.n_group, 2048 // cfg.n_group) and 0.2 < float(z.std()) < 0.4   # σ = stft_sigma
+    model = perturbed(cfg)
+    terms = task.loss(task.forward(model, batch), batch, {})
+    sample = model.inverse(mel, z)
+    assert float(terms["stft"]) == pytest.approx(float(mr_stft_loss(audio, sample)), rel=1e-5)
+    assert float(terms["total"]) == pytest.approx(float(terms["nll"] + 0.5 * terms["stft"]), rel=1e-6)
+    terms["total"].backward()                                           # the gradient reaches through the inverse
+    assert all(wn.end.weight.grad is not None and wn.end.weight.grad.abs().sum() > 0 for wn in model.WN)
+    plain = T.WaveGlowTask(C(preset=cfg, max_steps=1), cfg, sampler, np.random.default_rng(0), None, [], [])
+    assert set(plain.loss(plain.forward(model, plain.next_batch({})), None, {})) == {"total"}
+    with pytest.raises(ValueError, match="stft_weight"):
+        C(preset=cfg, max_steps=1, stft_weight=-1.0)
 
 
 def test_warmup_then_cosine_decay():

@@ -32,12 +32,12 @@ from course_lib import checks, training
 from course_lib.optim.schedules import warmup_cosine_lr
 from course_lib.training import Budget, Every, RunFolder, TrainingDiverged, fit
 from course_lib.training import distributed as D
+from course_lib.tts.metrics.vocoder import mr_stft_loss
 from course_lib.tts.waveglow.checkpoint import load_payload, model_for
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.data import SegmentSampler, ljspeech_paths, load_split, rank_share
 from course_lib.tts.waveglow.excitation import PitchedSegmentSampler, excitation, pitch_track
 from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
-from course_lib.tts.metrics.vocoder import mr_stft_loss
 from course_lib.tts.waveglow.source_filter import build_waveglow
 
 PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
