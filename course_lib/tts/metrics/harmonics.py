@@ -64,8 +64,8 @@ def harmonic_metrics(degraded, f0_reference, sample_rate: int = 22050, hop_lengt
 
 
 def f0_metrics(f0_reference, f0_degraded) -> dict[str, float]:
-    """``{"f0_rmse_cents", "vuv_f1"}``: F0 error where both voice (NaN if nowhere) and voicing F1
-    (1.0 if neither voices)."""
+    """``{"f0_rmse_cents", "f0_mean_cents", "vuv_f1"}``: the RMS and mean |F0 error| in cents where both
+    voice (NaN if nowhere) and voicing F1 (1.0 if neither voices)."""
     ref = np.asarray(f0_reference, dtype=np.float64).reshape(-1)
     deg = np.asarray(f0_degraded, dtype=np.float64).reshape(-1)
     for name, f in (("f0_reference", ref), ("f0_degraded", deg)):
@@ -74,7 +74,8 @@ def f0_metrics(f0_reference, f0_degraded) -> dict[str, float]:
     n = min(len(ref), len(deg))
     ref, deg = ref[:n], deg[:n]
     both = (ref > 0) & (deg > 0)
-    rmse = float(np.sqrt(np.mean((1200 * np.log2(deg[both] / ref[both])) ** 2))) if both.any() else float("nan")
+    cents = np.abs(1200 * np.log2(deg[both] / ref[both]))
+    rmse, mean = (float(np.sqrt(np.mean(cents**2))), float(cents.mean())) if both.any() else (np.nan, np.nan)
     tp, fp, fn = both.sum(), ((deg > 0) & (ref == 0)).sum(), ((deg == 0) & (ref > 0)).sum()
     f1 = 1.0 if tp + fp + fn == 0 else float(2 * tp / (2 * tp + fp + fn))
-    return {"f0_rmse_cents": rmse, "vuv_f1": f1}
+    return {"f0_rmse_cents": rmse, "f0_mean_cents": mean, "vuv_f1": f1}
