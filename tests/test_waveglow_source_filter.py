@@ -119,6 +119,18 @@ def test_excitation_does_not_depend_on_the_starting_phase_except_by_a_shift():
     assert not torch.allclose(r1[0], r1[1])                             # random phase per row
 
 
+@pytest.mark.parametrize("true_phase", [0.0, 1.0, -2.5])
+def test_locked_phase_lines_the_clock_up_with_the_recording(true_phase):
+    t = np.arange(8192) / SR
+    wave = 0.3 * np.cos(2 * np.pi * 110 * t + true_phase) + 0.1 * np.cos(2 * np.pi * 220 * t + 0.3)
+    audio, f0 = torch.tensor(wave, dtype=torch.float32)[None], torch.full((1, 33), 110.0)
+    phase = E.locked_phase(audio, f0)
+    assert abs(math.remainder(float(phase) - true_phase, 2 * math.pi)) < 0.1
+    clock = E.excitation(f0, 8192, phase=phase)[0, 0].numpy()
+    assert np.corrcoef(clock, wave)[0, 1] > 0.9                       # a random phase would give ~0 on average
+    assert float(E.locked_phase(audio, torch.zeros(1, 33))) == 0.0     # nothing voiced: phase 0
+
+
 def test_excitation_bad_input_and_all_unvoiced():
     assert E.excitation(torch.zeros(2, 5), 1280).abs().max() == 0       # defined result: silence
     with pytest.raises(ValueError, match="outside the speech range"):

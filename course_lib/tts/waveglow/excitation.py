@@ -141,21 +141,37 @@ def cached_pitch_tracks(waves, cache_path=None, audio_config=None) -> list[torch
     return [cache[k] for k in keys]
 
 
+def locked_phase(audio: torch.Tensor, f0, hop_length: int = 256, sample_rate: int = 22050) -> torch.Tensor:
+    """The starting phase φ₀ [batch] that lines the clock up with each recording's fundamental.
+
+    Projecting the audio on the phase-0 clock, a = Σ x·v·cos φ and b = Σ x·v·sin φ, measures the
+    recording's component at F0, ≈ A·cos(φ + φ₀*); then φ₀* = atan2(−b, a). 0 where nothing is voiced.
+    """
+    clock = excitation(f0, audio.shape[1], hop_length, sample_rate, phase=0.0)
+    a, b = (audio.double() * clock[:, 0]).sum(1), (audio.double() * clock[:, 1]).sum(1)
+    return torch.atan2(-b, a)
+
+
 class PitchedSegmentSampler(SegmentSampler):
     """Training segments with their excitation: ``batch`` returns ``(mel, audio, excitation)``.
 
     F0 is tracked once per utterance (pYIN, ~0.07 s per second of audio); every segment's excitation
-    starts at a random phase drawn from the segment stream, so the flow learns not to rely on it.
+    starts at a random phase drawn from the segment stream, so the flow learns not to rely on it — or,
+    with ``phase_lock``, at the phase of the recording's fundamental (:func:`locked_phase`), so that the
+    clock predicts the waveform itself (at synthesis any phase will do: the ear cannot hear it).
     """
 
     def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float | None = None,
-                 f0_cache=None):
+                 f0_cache=None, phase_lock: bool = False):
         super().__init__(waves, segment_length, audio_config, max_silence)
         self.f0 = cached_pitch_tracks(self.waves, f0_cache, self.audio_config)
+        self.phase_lock = phase_lock
 
     def batch(self, batch_size: int, rng: np.random.Generator, dequantize: bool = True):
         mel, audio = super().batch(batch_size, rng, dequantize)
         f0 = torch.stack([F.pad(self.f0[i][s:s + self.n_frames], (0, max(0, s + self.n_frames - len(self.f0[i]))))
                           for i, s in self.picks])
         phase = torch.from_numpy(rng.random(batch_size)) * 2 * math.pi
+        if self.phase_lock:
+            phase = locked_phase(audio, f0, self.hop, self.audio_config.sample_rate)
         return mel, audio, excitation(f0, self.segment_length, self.hop, self.audio_config.sample_rate, phase)

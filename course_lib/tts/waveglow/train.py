@@ -81,6 +81,7 @@ class WaveGlowTrainConfig:
     # sample drawn through the inverse flow at z ~ N(0, stft_sigma²) (0: likelihood alone)
     stft_weight: float = 0.0
     stft_sigma: float = 0.6
+    phase_lock: bool = False  # excitation presets: start each segment's clock at the recording's phase
     bf16: bool = False  # bfloat16 autocast on the CPU
     eval_minutes: float = 10.0
     eval_every: int = 0  # steps
@@ -102,6 +103,7 @@ class WaveGlowTrainConfig:
         if self.max_silence is not None:
             checks.probability(self.max_silence, "max_silence")
         checks.flag(self.bf16, "bf16")
+        checks.flag(self.phase_lock, "phase_lock")
         if self.max_steps == 0 and self.minutes == 0:
             raise ValueError("give a budget: max_steps > 0 or minutes > 0")
 
@@ -236,7 +238,7 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
     Sampler = SegmentSampler
     if cfg.excitation:  # pYIN once per utterance, cached in the run folder
         run.dir.mkdir(parents=True, exist_ok=True)
-        Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt")
+        Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt", phase_lock=config.phase_lock)
     waves = waves if waves is not None else load_split("train", root=corpus)
     sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=config.max_silence)
     val = None
@@ -317,6 +319,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="hybrid objective: add this times the MR-STFT distance of a sample drawn through the "
                         "inverse flow (docs/VOCODER_LAB.md; 0: likelihood alone)")
     p.add_argument("--stft-sigma", type=float, default=d.stft_sigma, help="noise scale of that sample")
+    p.add_argument("--phase-lock", action="store_true",
+                   help="excitation presets: start each training segment's clock at the recording's phase")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--init-from", default=None, metavar="PATH",
                    help="start a new run from these weights (e.g. assets/waveglow/waveglow_course.pt)")
@@ -343,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             preset=args.preset, max_steps=args.max_steps, minutes=args.minutes, seed=args.seed, threads=args.threads,
             batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=args.warmup_steps,
             decay_steps=args.decay_steps, max_silence=args.max_silence, bf16=args.bf16,
-            stft_weight=args.stft_weight, stft_sigma=args.stft_sigma,
+            stft_weight=args.stft_weight, stft_sigma=args.stft_sigma, phase_lock=args.phase_lock,
             eval_minutes=args.eval_minutes, save_minutes=args.save_minutes)
         env = D.init_from_env(args.device)
         if env.distributed:
