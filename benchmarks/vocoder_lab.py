@@ -5,7 +5,8 @@
 
 Every vocoder gets the ground-truth log-mel of each utterance; a model trained with a source
 excitation gets the excitation from pYIN's F0 of the original at a random starting phase (seeded
-per utterance). ``@0.6/1.0`` draws z with σ = 0.6 on voiced and 1.0 on unvoiced group steps (the
+per utterance), or with ``,predicted-f0`` the shipped F0 predictor's reading of the mel (the synthesis path).
+``@0.6/1.0`` draws z with σ = 0.6 on voiced and 1.0 on unvoiced group steps (the
 voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
 (course_lib.tts.metrics.vocoder), multi-resolution STFT distance, harmonic-energy share, harmonic
 contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
@@ -35,17 +36,23 @@ from course_lib.tts.metrics.harmonics import f0_metrics, harmonic_metrics  # noq
 from course_lib.tts.metrics.vocoder import mr_stft_distance, vocoder_metrics  # noqa: E402
 from course_lib.tts.waveglow.checkpoint import load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation, pitch_track  # noqa: E402
+from course_lib.tts.waveglow.f0_predictor import load_f0_predictor  # noqa: E402
 
 KEYS = ("pesq", "stoi", "lsd", "mr_stft", "harmonic_share", "harmonic_contrast_db", "f0_rmse_cents", "vuv_f1")
 
 
-def waveglow_vocoder(path, sigma: float = 0.6, sigma_unvoiced: float | None = None):
-    """function(mel [80, frames], original wave, f0 [frames], seed) → audio, for a course WaveGlow checkpoint."""
+def waveglow_vocoder(path, sigma: float = 0.6, sigma_unvoiced: float | None = None, predicted_f0: bool = False):
+    """function(mel [80, frames], original wave, f0 [frames], seed) → audio, for a course WaveGlow checkpoint.
+    ``predicted_f0``: an excitation model's clock runs on the shipped F0 predictor's reading of the mel (as at
+    synthesis) instead of pYIN on the original."""
     model = load_waveglow(path)
     cfg = model.config
+    predictor = load_f0_predictor() if predicted_f0 and cfg.excitation else None
 
     def run(mel, wave, f0, seed):
         gen = torch.Generator().manual_seed(seed)
+        if predictor is not None:
+            f0 = predictor.predict(mel[None])[0]
         n_samples = mel.shape[1] * cfg.hop_length
         extra = {"excitation": excitation(f0[None], n_samples, phase=None, generator=gen)} if cfg.excitation else {}
         steps = n_samples // cfg.n_group
@@ -68,11 +75,13 @@ def score(wave, out, f0_ref) -> dict:
 
 def parse_candidate(text: str):
     name, _, spec = text.partition("=")
+    spec, predicted = (spec[:-len(",predicted-f0")], True) if spec.endswith(",predicted-f0") else (spec, False)
     path, _, sigmas = spec.partition("@")
     if not name or not path:
-        raise SystemExit(f"--candidate must be NAME=PATH[@SIGMA[/SIGMA_UNVOICED]], got {text!r}")
+        raise SystemExit(f"--candidate must be NAME=PATH[@SIGMA[/SIGMA_UNVOICED]][,predicted-f0], got {text!r}")
     sigma, _, unvoiced = sigmas.partition("/")
-    return name, waveglow_vocoder(path, float(sigma) if sigma else 0.6, float(unvoiced) if unvoiced else None)
+    return name, waveglow_vocoder(path, float(sigma) if sigma else 0.6, float(unvoiced) if unvoiced else None,
+                                  predicted)
 
 
 def evaluate(vocoders: dict, split: str = "test", limit: int | None = None) -> dict:
@@ -109,7 +118,8 @@ def summary(report: dict, reference: str | None) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidate", action="append", default=[], metavar="NAME=PATH[@SIGMA[/SIGMA_UNVOICED]]")
+    parser.add_argument("--candidate", action="append", default=[],
+                        metavar="NAME=PATH[@SIGMA[/SIGMA_UNVOICED]][,predicted-f0]")
     parser.add_argument("--baselines", action="store_true",
                         help="add the original, GL-32, GL-100 and the shipped WaveGlow")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])

@@ -235,6 +235,35 @@ def _brute_dtw_cost(cost):
     return acc[n, m]
 
 
+def test_source_filter_vocoder_takes_its_pitch_clock_from_the_f0_predictor(monkeypatch):
+    from course_lib.tts.waveglow.source_filter import build_waveglow
+
+    pipeline.clear_cache()
+    torch.manual_seed(0)
+    model = build_waveglow(WaveGlowConfig(**{**TINY_WAVEGLOW, "n_group": 16, "n_early_size": 4,
+                                             "conditioning": "per_flow", "excitation": 3})).eval()
+    for wn in model.WN:
+        torch.nn.init.normal_(wn.end.weight, std=0.05)
+    mel = torch.full((80, 12), -11.5)                                  # digital silence: nothing voiced
+    silent = pipeline.vocode(mel, waveglow=model, generator=torch.Generator().manual_seed(0))
+    assert silent.shape == (12 * 256,) and np.isfinite(silent).all()   # a defined result, the clock at rest
+
+    class Stub:
+        def __init__(self, hz):
+            self.hz = hz
+
+        def predict(self, log_mel):
+            return torch.full(log_mel.shape[::2], self.hz)
+
+    outputs = {}
+    for hz in (0.0, 100.0, 200.0):
+        monkeypatch.setitem(pipeline._CACHE, ("f0_predictor",), Stub(hz))
+        outputs[hz] = pipeline.vocode(mel, waveglow=model, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(outputs[0.0], silent, atol=1e-6)       # the shipped predictor also heard silence
+    assert not np.allclose(outputs[100.0], outputs[0.0]) and not np.allclose(outputs[100.0], outputs[200.0])
+    pipeline.clear_cache()
+
+
 def test_dtw_finds_the_cheapest_monotonic_path():
     rng = np.random.default_rng(0)
     for shape in [(1, 1), (1, 5), (6, 1), (7, 9), (12, 5)]:

@@ -302,9 +302,27 @@ def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6
                          f"mels have {audio_config.n_mels} with hop {audio_config.hop_length}: the acoustic model and "
                          "the vocoder must share one AudioConfig")
     param = next(model.parameters())
+    extra = {}
+    if cfg.excitation:  # a source-filter WaveGlow: its pitch clock from the F0 the mel implies, any phase
+        from course_lib.tts.waveglow.excitation import excitation
+
+        f0 = _f0_predictor().predict(log_mel[None])
+        cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None
+        extra["excitation"] = excitation(f0, log_mel.shape[1] * cfg.hop_length, cfg.hop_length,
+                                         audio_config.sample_rate, generator=cpu_generator).to(param.device)
     with torch.inference_mode():
-        audio = model.infer(log_mel[None].to(param.device), sigma=float(sigma), generator=generator)[0]
+        audio = model.infer(log_mel[None].to(param.device), sigma=float(sigma), generator=generator, **extra)[0]
     return audio.float().cpu().numpy()
+
+
+def _f0_predictor():
+    """The shipped mel → F0 predictor (:mod:`course_lib.tts.waveglow.f0_predictor`), loaded once."""
+    from course_lib.tts.waveglow.f0_predictor import load_f0_predictor
+
+    key = ("f0_predictor",)
+    if key not in _CACHE:
+        _CACHE[key] = load_f0_predictor()
+    return _CACHE[key]
 
 
 def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
