@@ -33,6 +33,8 @@ BENCHMARKS = [
     ("tacotron2-alignment", "align_tacotron2.py", [],
      "time for the course Tacotron 2 to align from scratch on 1 and 2 threads, scored beside a constant-speed line"),
     ("waveglow-speed", "bench_waveglow.py", [], "WaveGlow inference and training speed, both presets"),
+    ("waveglow-vs-nvidia", "bench_nvidia_waveglow.py", [],
+     "the paper WaveGlow as load_vocoder gives it against NVIDIA's own glow.py (a clone in /tmp/nvidia-waveglow)"),
     ("vocoder-quality", "vocoder_quality.py", [], "WaveGlow vs Griffin-Lim: PESQ, STOI, log-spectral distance"),
     ("pipeline", "bench_pipeline.py", [], "text → speech real-time factor and peak memory"),
 ]
