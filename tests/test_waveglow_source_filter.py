@@ -235,6 +235,16 @@ def test_warmup_then_cosine_decay():
     assert warmup_cosine_lr(1e-3, 5) == 1e-3                             # no schedule: constant
 
 
+def test_gaussian_dequantisation_has_the_asked_spread():
+    waves = [np.zeros(20000, np.float32)]
+    uniform = WD.SegmentSampler(waves, 4096).batch(4, np.random.default_rng(0))[1] / WD.LSB
+    gaussian = WD.SegmentSampler(waves, 4096, gaussian_lsb=4.0).batch(4, np.random.default_rng(0))[1] / WD.LSB
+    assert uniform.abs().max() <= 0.5 and float(uniform.std()) == pytest.approx(12 ** -0.5, rel=0.05)
+    assert float(gaussian.std()) == pytest.approx(4.0, rel=0.05) and gaussian.abs().max() > 8
+    with pytest.raises(ValueError, match="gaussian_lsb"):
+        WD.SegmentSampler(waves, 4096, gaussian_lsb=-1.0)
+
+
 def test_silent_segments_are_redrawn():
     waves = [np.zeros(20000, np.float32), harmonic_wave(110.0, 1.0)]
     sampler = WD.SegmentSampler(waves, 2048, max_silence=0.5)

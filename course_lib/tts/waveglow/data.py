@@ -1,7 +1,9 @@
 """WaveGlow's training data (chapter 14): random (mel, audio) segments cut at frame boundaries.
 
-±0.5 LSB of uniform noise (dequantisation) is added to the audio, because a quarter of the corpus
+±0.5 LSB of uniform noise (dequantisation) is added to the audio, because a fifth of the corpus
 samples are exact digital zeros and a density on a discrete set of values can grow without bound.
+Gaussian noise of a few LSB instead (``gaussian_lsb``) caps what a silent sample can earn at about
+−log(σ·√(2πe)) nats, so less of the likelihood is spent on silence (docs/VOCODER_LAB.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class SegmentSampler:
     """Random (mel, audio) training segments cut at frame boundaries from whole utterances."""
 
     def __init__(self, waves: list[np.ndarray], segment_length: int, audio_config=None,
-                 max_silence: float | None = None):
+                 max_silence: float | None = None, gaussian_lsb: float = 0.0):
         from course_lib.audio import AudioConfig, mel_spectrogram
 
         self.audio_config = audio_config or AudioConfig()
@@ -39,6 +41,8 @@ class SegmentSampler:
         # redraw a segment whose share of digital silence (|x| < 2 LSB) exceeds this (None: keep all)
         self.max_silence = None if max_silence is None else checks.probability(max_silence, "max_silence")
         self.picks: list[tuple[int, int]] = []  # (utterance, start frame) of the last batch
+        # dequantisation: 0 = uniform ±½ LSB; > 0 = Gaussian with this standard deviation in LSB
+        self.gaussian_lsb = checks.real(gaussian_lsb, "gaussian_lsb", 0.0)
 
     def segment(self, index: int, start_frame: int) -> tuple[torch.Tensor, torch.Tensor]:
         wave, mel = self.waves[index], self.mels[index]
@@ -66,7 +70,10 @@ class SegmentSampler:
             mels.append(mel)
             audios.append(audio)
         audio = torch.stack(audios)
-        if dequantize:
+        if dequantize and self.gaussian_lsb:
+            noise = torch.from_numpy(rng.standard_normal(audio.shape, dtype=np.float32))
+            audio = audio + noise * self.gaussian_lsb * LSB
+        elif dequantize:
             audio = audio + (torch.from_numpy(rng.random(audio.shape, dtype=np.float32)) - 0.5) * LSB
         return torch.stack(mels), audio
 

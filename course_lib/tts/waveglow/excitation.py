@@ -162,8 +162,8 @@ class PitchedSegmentSampler(SegmentSampler):
     """
 
     def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float | None = None,
-                 f0_cache=None, phase_lock: bool = False):
-        super().__init__(waves, segment_length, audio_config, max_silence)
+                 f0_cache=None, phase_lock: bool = False, gaussian_lsb: float = 0.0):
+        super().__init__(waves, segment_length, audio_config, max_silence, gaussian_lsb)
         self.f0 = cached_pitch_tracks(self.waves, f0_cache, self.audio_config)
         self.phase_lock = phase_lock
 

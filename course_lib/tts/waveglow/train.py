@@ -82,6 +82,7 @@ class WaveGlowTrainConfig:
     stft_weight: float = 0.0
     stft_sigma: float = 0.6
     phase_lock: bool = False  # excitation presets: start each segment's clock at the recording's phase
+    gaussian_lsb: float = 0.0  # dequantisation: 0 = uniform ±½ LSB; > 0 = Gaussian of this std in LSB
     bf16: bool = False  # bfloat16 autocast on the CPU
     eval_minutes: float = 10.0
     eval_every: int = 0  # steps
@@ -96,7 +97,7 @@ class WaveGlowTrainConfig:
             checks.integer(getattr(self, name), name, 0)
         for name in ("threads", "n_eval_utts") + (("batch_size",) if self.batch_size is not None else ()):
             checks.integer(getattr(self, name), name, 1)
-        for name in ("minutes", "eval_minutes", "save_minutes", "stft_weight", "stft_sigma"):
+        for name in ("minutes", "eval_minutes", "save_minutes", "stft_weight", "stft_sigma", "gaussian_lsb"):
             checks.real(getattr(self, name), name, 0.0)
         if self.learning_rate is not None:
             checks.real(self.learning_rate, "learning_rate", 0.0, low_open=True)
@@ -240,7 +241,8 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         run.dir.mkdir(parents=True, exist_ok=True)
         Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt", phase_lock=config.phase_lock)
     waves = waves if waves is not None else load_split("train", root=corpus)
-    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=config.max_silence)
+    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=config.max_silence,
+                      gaussian_lsb=config.gaussian_lsb)
     val = None
     if env.is_main:  # only rank 0 evaluates
         val_waves = rank_share(val_waves if val_waves is not None else load_split("val", root=corpus), D.DistEnv(), 0)
@@ -319,6 +321,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="hybrid objective: add this times the MR-STFT distance of a sample drawn through the "
                         "inverse flow (docs/VOCODER_LAB.md; 0: likelihood alone)")
     p.add_argument("--stft-sigma", type=float, default=d.stft_sigma, help="noise scale of that sample")
+    p.add_argument("--gaussian-lsb", type=float, default=0.0,
+                   help="dequantise with Gaussian noise of this std in LSB instead of uniform ±0.5 LSB")
     p.add_argument("--phase-lock", action="store_true",
                    help="excitation presets: start each training segment's clock at the recording's phase")
     p.add_argument("--no-progress", action="store_true")
@@ -348,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=args.warmup_steps,
             decay_steps=args.decay_steps, max_silence=args.max_silence, bf16=args.bf16,
             stft_weight=args.stft_weight, stft_sigma=args.stft_sigma, phase_lock=args.phase_lock,
+            gaussian_lsb=args.gaussian_lsb,
             eval_minutes=args.eval_minutes, save_minutes=args.save_minutes)
         env = D.init_from_env(args.device)
         if env.distributed:
