@@ -53,6 +53,9 @@ class WaveGlowConfig:
             raise ValueError(f"n_group must be even (the coupling splits it in halves), got {self.n_group}")
         if self.wn_kernel_size % 2 == 0:
             raise ValueError(f"wn_kernel_size must be odd (centred 'same' padding), got {self.wn_kernel_size}")
+        if self.conditioning == "per_flow" and self.hop_length % self.n_group:
+            raise ValueError(f"per_flow conditioning needs hop_length ({self.hop_length}) to be a multiple of "
+                             f"n_group ({self.n_group}): each frame holds a whole number of groups")
         if self.upsample_kernel < self.hop_length:
             raise ValueError("upsample_kernel must be >= hop_length so every sample gets a mel frame")
         if self.remaining_channels() < 2:

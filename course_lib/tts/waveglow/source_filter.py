@@ -39,12 +39,16 @@ def squeeze_excitation(exc: torch.Tensor, n_group: int) -> torch.Tensor:
 
 
 def interpolate_frames(c: torch.Tensor, n_steps: int, hop: int, n_group: int) -> torch.Tensor:
-    """[batch, ch, frames] → [batch, ch, n_steps]: the value at each group's centre sample (frame f at f·hop)."""
-    pos = (torch.arange(n_steps, device=c.device, dtype=torch.float32) * n_group + (n_group - 1) / 2) / hop
-    i0 = pos.floor().long().clamp(max=c.shape[2] - 1)
-    i1 = (i0 + 1).clamp(max=c.shape[2] - 1)
-    w = (pos - pos.floor()).to(c.dtype)
-    return c.index_select(2, i0) * (1 - w) + c.index_select(2, i1) * w
+    """[batch, ch, frames] → [batch, ch, n_steps]: the value at each group's centre sample (frame f at f·hop).
+
+    Group t lies between frames f = t // (hop / n_group) and f + 1 at a weight w that repeats every frame,
+    so the interpolation is two broadcast products (no gather) and a reshape."""
+    per_frame = hop // n_group  # hop is a multiple of n_group (WaveGlowConfig checks it)
+    w = (torch.arange(per_frame, device=c.device, dtype=torch.float32) * n_group + (n_group - 1) / 2) / hop
+    w = w.to(c.dtype)
+    following = torch.cat([c[:, :, 1:], c[:, :, -1:]], dim=2)  # frame f + 1, the last one held
+    out = c[..., None] * (1 - w) + following[..., None] * w   # [batch, ch, frames, per_frame]
+    return out.reshape(c.shape[0], c.shape[1], -1)[:, :, :n_steps]
 
 
 class FrameConditioning(nn.Module):
