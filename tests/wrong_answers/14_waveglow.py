@@ -24,6 +24,30 @@ def _inverse(undo="model.convinv[k].inverse(torch.cat([x_a, (y_b - b) * torch.ex
     return _INVERSE.replace("UNDO", undo).replace("REINSERT", reinsert).replace("UNSQUEEZE", unsqueeze)
 
 
+_CLOCK = """
+f0 = np.asarray(f0_frames, dtype=np.float64)
+voiced = f0 > 0
+held = f0.copy()
+last = f0[voiced][0] if voiced.any() else 0.0
+for i in range(len(f0)):
+    if voiced[i]:
+        last = f0[i]
+    held[i] = last
+n = np.arange(n_samples)
+centres = np.arange(len(f0)) * hop
+rate = RATE
+v = VOICING
+phi = PHASE
+return OUT
+"""
+
+
+def _clock(rate="np.interp(n, centres, held)", voicing="np.interp(n, centres, voiced.astype(np.float64))",
+           phase="phase0 + 2 * np.pi * np.cumsum(rate) / sr", out="np.stack([v * np.cos(phi), v * np.sin(phi)])"):
+    return (_CLOCK.replace("RATE", rate).replace("VOICING", voicing).replace("PHASE", phase)
+            .replace("OUT", out))
+
+
 WRONG_ANSWERS = {
     "my_waveglow_loss": {
         "calls the library": "return waveglow_loss(z, log_det, sigma)",
@@ -43,6 +67,19 @@ WRONG_ANSWERS = {
         "early channels put back at the end": _inverse(
             reinsert="torch.cat([x, pending[:, -cfg.n_early_size:]], dim=1)"),
         "un-squeezes without the transpose": _inverse(unsqueeze="x.reshape(x.shape[0], -1)"),
+    },
+    "my_clock": {
+        "calls the library": ("from course_lib.tts.waveglow.excitation import excitation\n"
+                              "return excitation(f0_frames, n_samples, hop, sr, phase0)[0, :2].numpy()"),
+        "phase 2π·F0·t without accumulating (right only for a constant F0)": _clock(
+            phase="phase0 + 2 * np.pi * rate * (n + 1) / sr"),
+        "forgets to divide by the sample rate": _clock(phase="phase0 + 2 * np.pi * np.cumsum(rate)"),
+        "no voicing gate": _clock(out="np.stack([np.cos(phi), np.sin(phi)])"),
+        "F0 falls to 0 in unvoiced frames (no hold)": _clock(rate="np.interp(n, centres, f0)"),
+        "nearest frame instead of linear interpolation": _clock(
+            rate="np.repeat(held, hop)[:n_samples]", voicing="np.repeat(voiced.astype(np.float64), hop)[:n_samples]"),
+        "the sum leaves out sample n (φ[0] = phase0)": _clock(
+            phase="phase0 + 2 * np.pi * (np.cumsum(rate) - rate) / sr"),
     },
     "my_flow_channels": {
         "channels leave before flow 0 too": (
