@@ -11,8 +11,9 @@ preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/wavegl
 measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of this machine. Real-time factor =
 compute time / audio duration (< 1 is faster than real time).
 Training rows time the course preset (NVIDIA's conditioning layout), ``course-per-flow`` (each flow
-conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py) and ``course-excitation``
-(per-flow plus a source excitation) on the same batch, so before/after is one run:
+conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py), ``course-excitation``
+(per-flow plus a source excitation) and ``course-excitation + hybrid`` (plus the MR-STFT term of a sample
+drawn through the inverse flow, the hybrid objective) on the same batch, so before/after is one run:
 ``--threads 1 --skip-inference --skip-paper-training``.
 Wall time and process CPU time are both reported: other processes on a shared CPU slow the
 wall-clock numbers down, and the machine's load average is printed with them.
@@ -34,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation  # noqa: E402
 from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
-from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss  # noqa: E402
+from course_lib.tts.waveglow.model import WaveGlow  # noqa: E402
 from course_lib.tts.waveglow.source_filter import build_waveglow  # noqa: E402
+from course_lib.tts.waveglow.train import WaveGlowTask, WaveGlowTrainConfig  # noqa: E402
 
 SAMPLE_RATE = 22050
 NVIDIA_REFERENCE = (10_000, 16_000)  # samples/s, COURSE.md, 2 threads of this CPU
@@ -83,10 +85,13 @@ TRAIN_PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
                  "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
 
 
-def training(preset: str, bf16: bool, steps: int) -> dict:
-    """Best time of ``steps`` training steps on random data (the excitation, when the preset takes one, included)."""
+def training(preset: str, bf16: bool, steps: int, stft_weight: float = 0.0) -> dict:
+    """Best time of ``steps`` training steps on random data (the excitation, when the preset takes one, included),
+    with the trainer's own forward pass and loss (:class:`WaveGlowTask`; ``stft_weight``: the hybrid objective)."""
     torch.manual_seed(0)
     cfg = TRAIN_PRESETS[preset]()
+    task = WaveGlowTask(WaveGlowTrainConfig(preset=cfg, max_steps=1, stft_weight=stft_weight), cfg, None, None,
+                        None, [], [])
     batch = 1 if preset == "paper" else cfg.batch_size
     frames = -(-cfg.segment_length // cfg.hop_length)
     model = build_waveglow(cfg).train()
@@ -94,19 +99,21 @@ def training(preset: str, bf16: bool, steps: int) -> dict:
     mel = torch.randn(batch, cfg.n_mel_channels, frames) - 5
     audio = 0.1 * torch.randn(batch, cfg.segment_length)
     extra = (excitation(torch.full((batch, frames), 100.0), cfg.segment_length),) if cfg.excitation else ()
+    noise = (0.6 * torch.randn(batch, cfg.n_group, cfg.segment_length // cfg.n_group),) if stft_weight else ()
     times = []
     for i in range(steps + 1):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            z, log_det = model(mel, audio, *extra)
-        loss = waveglow_loss(z.float(), log_det.float())
+            output = task.forward(model, (mel, audio, *extra, *noise))
+        loss = task.loss(output, (mel, audio, *extra, *noise), {})["total"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if i:
             times.append(time.perf_counter() - start)
     best = min(times)
-    return {"preset": preset, "batch": f"{batch} x {cfg.segment_length}", "bf16": bf16,
+    return {"preset": preset + (" + hybrid" if stft_weight else ""), "batch": f"{batch} x {cfg.segment_length}",
+            "bf16": bf16,
             "steps_per_s": 1 / best, "s_per_step": best, "samples_per_s": batch * cfg.segment_length / best,
             "parameters": sum(p.numel() for p in model.parameters())}
 
@@ -134,12 +141,13 @@ def main(argv=None) -> int:
               f"{r['samples_per_cpu_s']:14,.0f}")
     train_rows = [] if args.skip_training else \
         [training("course", False, args.train_steps), training("course", True, args.train_steps),
-         training("course-per-flow", False, args.train_steps), training("course-excitation", False, args.train_steps)]
+         training("course-per-flow", False, args.train_steps), training("course-excitation", False, args.train_steps),
+         training("course-excitation", False, args.train_steps, stft_weight=1.0)]
     if not (args.skip_paper_training or args.skip_training):
         train_rows.append(training("paper", False, 1))
     print("\nTraining (forward + backward + Adam)" if train_rows else "")
     for r in train_rows:
-        print(f"{r['preset']:17} {r['parameters']:>10,} params  batch {r['batch']:>10} bf16={r['bf16']!s:5} "
+        print(f"{r['preset']:26} {r['parameters']:>10,} params  batch {r['batch']:>10} bf16={r['bf16']!s:5} "
               f"{r['steps_per_s']:6.2f} steps/s ({r['s_per_step']:.2f} s/step) {r['samples_per_s']:9,.0f} samples/s")
     rows = {(r["preset"], r["bf16"]): r for r in train_rows}
     if ("course", False) in rows and ("course-per-flow", False) in rows:
