@@ -21,7 +21,8 @@ and V/UV F1 of pYIN on the output, and the harmonic share / contrast of the outp
 recording mapped onto the output's frames by DTW of the predicted mel against the recording's mel
 (``harmonics.aligned_voice_metrics``), and the MCD between the predicted mel and the mel re-analysed from the
 output (same frames, no DTW). The "original" row is the recording on its own frames (the ceiling; no MCD);
-"F0 predictor" scores the F0 an excitation model is given (no audio).
+"F0 predictor" scores the F0 an excitation model is given (no audio), with its mean signed error (bias) and
+the MCD (DTW) of the predicted mel against the recording's.
 """
 
 from __future__ import annotations
@@ -146,7 +147,10 @@ def evaluate(vocoders: dict, split: str = "test", limit: int | None = None, mels
             extra["hit_max_steps"].append(hit)
             with torch.inference_mode():
                 f0_given = predictor.predict(given[None])[0].numpy()
-            extra["F0 predictor"].append(f0_metrics(dtw_reference_f0(mel, f0, given), f0_given))
+            f0_ref = dtw_reference_f0(mel, f0, given)
+            both = (f0_ref > 0) & (f0_given > 0)
+            extra["F0 predictor"].append({**f0_metrics(f0_ref, f0_given), "tacotron_mcd_db": mel_cepstral_distortion(
+                mel, given), "f0_bias_cents": float(np.mean(1200 * np.log2(f0_given[both] / f0_ref[both])))})
         for name, run in vocoders.items():
             start = time.perf_counter()
             if acoustic is None:
@@ -242,6 +246,11 @@ def main(argv=None) -> int:
         delta = f"{r['dpesq_vs_ref']:+.3f} ±{r['dpesq_se']:.3f}" if "dpesq_vs_ref" in r else ""
         print(f"{name:28}" + "".join(f"{r[k]:13.3f}" if np.isfinite(r[k]) else f"{'–':>13}" for k in keys)
               + f"{delta:>18}")
+    if tacotron and "F0 predictor" in report["per_utterance"]:
+        row = summary({"per_utterance": {"p": report["per_utterance"]["F0 predictor"]}}, None,
+                      ("f0_bias_cents", "tacotron_mcd_db"))["p"]
+        print(f"F0 predictor on the predicted mels: bias {row['f0_bias_cents']:+.1f} cents; Tacotron 2's mels vs the "
+              f"recordings': MCD {row['tacotron_mcd_db']:.2f} dB (DTW)")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     return 0
