@@ -7,6 +7,10 @@ onto the distorted signal's frames by DTW on mel-cepstra):
 - the shipped F0 predictor on the stretched recording's mel (the "F0 predictor" row's floor);
 - pitch-shifted by +100 cents (same timing): should read ~100 cents; less means DTW traded time for pitch.
 
+It also prints the harmonic ripple of the 30 lowest mel bands (mean |second difference across bands| on frames
+with a mean log-mel above −6) of the recordings and of the shipped Tacotron 2's mels of their text (seeded as in
+``vocoder_lab.py``): how much pitch structure a vocoder is given.
+
     .venv/bin/python benchmarks/dtw_f0_calibration.py [--limit N] [--threads 1]
 """
 
@@ -20,12 +24,19 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from course_lib.audio import mel_spectrogram  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
 from course_lib.tts.metrics.harmonics import aligned_voice_metrics, f0_metrics  # noqa: E402
 from course_lib.tts.waveglow.excitation import pitch_track  # noqa: E402
 from course_lib.tts.waveglow.f0_predictor import load_f0_predictor  # noqa: E402
+
+
+def ripple(log_mel, bands: int = 30) -> float:
+    """Mean |second difference across the lowest ``bands`` mel bands| on loud frames: harmonic lines."""
+    m = log_mel.numpy()
+    return float(np.abs(np.diff(m[:bands, m.mean(0) > -6], 2, axis=0)).mean())
 
 
 def main(argv=None) -> int:
@@ -35,13 +46,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     import librosa
+    from vocoder_lab import tacotron_mel
 
-    predictor = load_f0_predictor()
+    from course_lib.tts.pipeline import load_tacotron2
+
+    predictor, acoustic, ripples = load_f0_predictor(), load_tacotron2(), []
     rows = {"stretched ×1/0.85, pYIN, after DTW": [], "stretched ×1/0.85, pYIN, no DTW (frame by frame)": [],
             "stretched ×1/0.85, F0 predictor, after DTW": [], "shifted +100 ¢, pYIN, after DTW": []}
-    for utt in load_corpus("test")[:args.limit]:
+    for i, utt in enumerate(load_corpus("test")[:args.limit]):
         wave = utt.load_audio()
         mel, f0 = mel_spectrogram(wave), pitch_track(wave)
+        ripples.append((ripple(mel), ripple(tacotron_mel(utt.text, acoustic, 1000 + i)[0])))
         stretched = librosa.effects.time_stretch(wave, rate=0.85).astype(np.float32)
         shifted = librosa.effects.pitch_shift(wave, sr=22050, n_steps=1.0).astype(np.float32)
         s_mel, s_f0 = mel_spectrogram(stretched), pitch_track(stretched)
@@ -58,6 +73,8 @@ def main(argv=None) -> int:
     print(f"{'distortion':52}" + "".join(f"{k:>15}" for k in keys))
     for name, scores in rows.items():
         print(f"{name:52}" + "".join(f"{np.nanmean([s[k] for s in scores]):15.2f}" for k in keys))
+    recorded, predicted = np.mean(ripples, axis=0)
+    print(f"harmonic ripple of the lowest 30 mel bands: recordings {recorded:.3f}, Tacotron 2 {predicted:.3f}")
     return 0
 
 
