@@ -125,6 +125,18 @@ def tacotron_mel(text: str, acoustic, seed: int) -> tuple[torch.Tensor, bool]:
     return mel, any(hit)
 
 
+def predictor_scores(predictor, given, wave_mel, f0) -> dict:
+    """The F0 predictor's reading of a predicted mel against the recording's pYIN F0 after DTW, its mean signed
+    error (cents), and the predicted mel's MCD (DTW) against the recording's."""
+    with torch.inference_mode():
+        f0_given = predictor.predict(given[None])[0].numpy()
+    f0_ref = dtw_reference_f0(wave_mel, f0, given)
+    both = (f0_ref > 0) & (f0_given > 0)
+    bias = float(np.mean(1200 * np.log2(f0_given[both] / f0_ref[both]))) if both.any() else float("nan")
+    return {**f0_metrics(f0_ref, f0_given), "f0_bias_cents": bias,
+            "tacotron_mcd_db": mel_cepstral_distortion(wave_mel, given)}
+
+
 def evaluate(vocoders: dict, split: str = "test", limit: int | None = None, mels: str = "ground-truth") -> dict:
     utterances = load_corpus(split)[:limit]
     acoustic = None
@@ -145,12 +157,7 @@ def evaluate(vocoders: dict, split: str = "test", limit: int | None = None, mels
             given, hit = tacotron_mel(utt.text, acoustic, 1000 + i)
             extra["tacotron_seconds"] += time.perf_counter() - start
             extra["hit_max_steps"].append(hit)
-            with torch.inference_mode():
-                f0_given = predictor.predict(given[None])[0].numpy()
-            f0_ref = dtw_reference_f0(mel, f0, given)
-            both = (f0_ref > 0) & (f0_given > 0)
-            extra["F0 predictor"].append({**f0_metrics(f0_ref, f0_given), "tacotron_mcd_db": mel_cepstral_distortion(
-                mel, given), "f0_bias_cents": float(np.mean(1200 * np.log2(f0_given[both] / f0_ref[both])))})
+            extra["F0 predictor"].append(predictor_scores(predictor, given, mel, f0))
         for name, run in vocoders.items():
             start = time.perf_counter()
             if acoustic is None:
