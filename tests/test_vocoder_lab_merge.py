@@ -1,0 +1,41 @@
+"""benchmarks/vocoder_lab.py --merge: scores on ground-truth and on Tacotron-predicted mels never share a table."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def lab():
+    spec = importlib.util.spec_from_file_location("vocoder_lab", ROOT / "benchmarks" / "vocoder_lab.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def saved(tmp_path, name, mels=None, **scores):
+    report = {"split": "test", "utterances": 1, "audio_seconds": 1.0, "rtf": {},
+              "per_utterance": {name: [scores]}, **({"mels": mels} if mels else {})}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(report))
+    return str(path)
+
+
+def test_merge_refuses_the_other_kind_of_mel_and_keeps_its_own(lab, tmp_path, capsys):
+    old = saved(tmp_path, "gt", pesq=2.0)  # written before --mels existed: ground-truth mels
+    taco = saved(tmp_path, "taco", "tacotron", f0_rmse_cents=90.0, harmonic_share=0.5)
+    with pytest.raises(SystemExit):
+        lab.main(["--mels", "tacotron", "--merge", taco, old])
+    assert "scored vocoders on ground-truth mels, this run on tacotron mels" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        lab.main(["--merge", taco])
+    assert "merge only JSONs made with --mels ground-truth" in capsys.readouterr().err
+    out = tmp_path / "merged.json"
+    assert lab.main(["--mels", "tacotron", "--merge", taco, "--json", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert merged["mels"] == "tacotron" and merged["summary"]["taco"]["f0_rmse_cents"] == 90.0
+    assert "pesq" not in merged["summary"]["taco"]
