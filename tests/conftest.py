@@ -39,6 +39,19 @@ EXECUTED = ROOT / "build" / "executed" / "instructor"
 
 
 @pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("run_all")``: a script of benchmarks/ as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
+
+
+@pytest.fixture(scope="session")
 def html():
     stale = [s for s in notebooks.sources() if not (EXECUTED / f"{s.stem}.ipynb").exists()]
     if stale:  # `make test` executes them under nbval first; alone, execute them here

@@ -1,19 +1,12 @@
 """`make bench` keeps one RESULTS.md: re-measuring some sections must keep the others."""
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
-def run_all():
-    spec = importlib.util.spec_from_file_location("run_all", ROOT / "benchmarks" / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_all(load_benchmark):
+    return load_benchmark("run_all")
 
 
 def test_merge_replaces_only_the_remeasured_sections(run_all):

@@ -1,20 +1,13 @@
 """benchmarks/vocoder_lab.py --merge: scores on ground-truth and on Tacotron-predicted mels never share a table."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
-def lab():
-    spec = importlib.util.spec_from_file_location("vocoder_lab", ROOT / "benchmarks" / "vocoder_lab.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def lab(load_benchmark):
+    return load_benchmark("vocoder_lab")
 
 
 def saved(tmp_path, name, mels=None, **scores):
