@@ -1,6 +1,5 @@
 """`make bench` keeps one RESULTS.md: re-measuring some sections must keep the others."""
 
-
 import pytest
 
 
