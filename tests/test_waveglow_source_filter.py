@@ -266,6 +266,8 @@ def test_pitched_sampler_and_training_with_excitation_resume(tmp_path, monkeypat
     second = T.train(C(preset="course", max_steps=3, n_eval_utts=1, warmup_steps=4, decay_steps=10), out,
                      progress=False)
     assert second["step"] == 3 and second["lr"] == pytest.approx(SMALL.learning_rate * 3 / 4)
+    with pytest.warns(UserWarning, match=r"another objective.*stft_weight 0.0 → 0.5"):   # flags forgotten or changed
+        T.train(C(preset="course", max_steps=3, n_eval_utts=1, stft_weight=0.5), out, progress=False)
     cached = E.cached_pitch_tracks(waves, out / "f0_cache.pt")         # the run cached pYIN's F0
     monkeypatch.setattr(E, "pitch_track", lambda *a, **k: pytest.fail("F0 should come from the cache"))
     assert all(torch.equal(a, b) for a, b in zip(cached, E.cached_pitch_tracks(waves, out / "f0_cache.pt")))

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import shlex
 import sys
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -143,6 +144,14 @@ def evaluate(model: WaveGlow, val_batch, val_waves, sigma_train: float, audio_co
     return result
 
 
+OBJECTIVE = ("max_silence", "stft_weight", "stft_sigma", "phase_lock", "gaussian_lsb")  # what the loss sees
+
+
+def objective(config: WaveGlowTrainConfig) -> dict:
+    """The settings that define what a run optimises (saved in its checkpoint, compared on resume)."""
+    return {k: getattr(config, k) for k in OBJECTIVE}
+
+
 class WaveGlowTask:
     """Random segments from this rank's utterances, :func:`waveglow_loss`, held-out loss and vocoded scores."""
 
@@ -184,7 +193,8 @@ class WaveGlowTask:
         if self.env.distributed:  # every rank's stream, in rank order (a collective)
             states = [None] * self.env.world_size
             dist.all_gather_object(states, self.rng.bit_generator.state)
-        return {"config": self.cfg.to_dict(), "history": self.history, "commands": self.commands, "rng": states}
+        return {"config": self.cfg.to_dict(), "history": self.history, "commands": self.commands, "rng": states,
+                "objective": objective(self.config)}
 
 
 def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_waves: list | None = None,
@@ -222,6 +232,12 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         training.check_state_dict(model, source["model"], run.checkpoint if payload else init_from,
                                   "the WaveGlow its config describes")
     state = training.resume(payload, model, optimizer, env)
+    changed = {k: (v, getattr(config, k)) for k, v in (payload or {}).get("objective", {}).items()
+               if k in OBJECTIVE and v != getattr(config, k)}
+    if changed and env.is_main:
+        warnings.warn(f"{run.checkpoint} was trained with another objective; resuming with "
+                      + ", ".join(f"{k} {old!r} → {new!r}" for k, (old, new) in changed.items())
+                      + " (give the run's flags again to keep its objective)", stacklevel=2)
     history, commands = list((source or {}).get("history", [])), list((source or {}).get("commands", []))
     if start_from is not None:
         model.load_state_dict({k: v.float() for k, v in start_from["model"].items()})
