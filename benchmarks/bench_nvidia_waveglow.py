@@ -8,9 +8,10 @@ possible here, so this script builds NVIDIA's module from their code with the pu
 and random weights (the speed of a convolution does not depend on its values) and pickles it the way
 their ``train.py`` saves. Then, on the same 100-frame mel, it alternates
 
-- **NVIDIA**: ``torch.load(path)["model"]``, ``remove_weightnorm``, ``eval()``, ``infer(mel, sigma)`` under
-  ``torch.no_grad()`` — what their ``inference.py`` does (their ``infer`` draws its noise with
-  ``torch.cuda.FloatTensor``, which this script points at the CPU);
+- **NVIDIA**: the module that file holds (what their ``inference.py`` gets from ``torch.load``; this script
+  has it already and need not unpickle), ``remove_weightnorm``, ``eval()``, ``infer(mel, sigma)`` under
+  ``torch.no_grad()`` (their ``infer`` draws its noise with ``torch.cuda.FloatTensor``, which this script
+  points at the CPU);
 - **course**: ``course_lib.tts.pipeline.load_vocoder(path)`` (the file read without running its pickle,
   converted, prepared for inference with the default precision: bfloat16 coupling networks on CPUs with
   AVX-512 BF16/AMX, float32 elsewhere; the float32 path is timed too) and ``infer(mel, sigma)``,
@@ -51,9 +52,10 @@ def nvidia_module(repo: Path):
     return glow
 
 
-def pickled_checkpoint(glow, folder: Path, seed: int = 0) -> Path:
+def pickled_checkpoint(glow, folder: Path, seed: int = 0):
     """NVIDIA's WaveGlow with random weights (the coupling's zero-initialised ``end`` made non-zero),
-    saved as their train.py does: ``{"model": module, "iteration": …, "optimizer": …, "learning_rate": …}``."""
+    saved as their train.py does: ``{"model": module, "iteration": …, "optimizer": …, "learning_rate": …}``
+    → (the file, the module itself)."""
     torch.manual_seed(seed)
     model = glow.WaveGlow(**PAPER)
     with torch.no_grad():
@@ -61,7 +63,7 @@ def pickled_checkpoint(glow, folder: Path, seed: int = 0) -> Path:
             wn.end.weight.normal_(0, 1e-3)
     path = folder / "waveglow_random_paper.pt"
     torch.save({"model": model, "iteration": 0, "optimizer": None, "learning_rate": 1e-4}, path)
-    return path
+    return path, model
 
 
 class _Drawn:
@@ -99,9 +101,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     glow = nvidia_module(args.nvidia)
     with tempfile.TemporaryDirectory() as tmp:
-        path = pickled_checkpoint(glow, Path(tmp))
-        theirs = torch.load(path, weights_only=False)["model"]  # what their inference.py runs
-        theirs = theirs.remove_weightnorm(theirs).eval()
+        path, theirs = pickled_checkpoint(glow, Path(tmp))  # the module their inference.py would unpickle
+        theirs = theirs.remove_weightnorm(theirs).eval()      # (the same object: no need to run a pickle)
         user = pipeline.load_vocoder(path)  # precision "auto": what `synthesize --waveglow PATH` gets here
         fp32 = pipeline.load_vocoder(path, precision="fp32")
         mel = torch.randn(1, 80, args.frames, generator=torch.Generator().manual_seed(1)) - 5

@@ -1,5 +1,5 @@
 """How far can the after-DTW F0 scores of ``vocoder_lab.py --mels tacotron`` be trusted? Known distortions of
-the test recordings, scored the same way (``harmonics.aligned_voice_metrics``: the recording's pYIN F0 mapped
+the test recordings, scored the same way (``speech.aligned_voice_metrics``: the recording's pYIN F0 mapped
 onto the distorted signal's frames by DTW on mel-cepstra):
 
 - time-stretched (librosa's phase vocoder, rate 0.85) with pYIN on it: the true F0 error is ~0, so what is left
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from course_lib.audio import mel_spectrogram  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
-from course_lib.tts.metrics.harmonics import aligned_voice_metrics, f0_metrics  # noqa: E402
+from course_lib.tts.metrics.harmonics import f0_metrics  # noqa: E402
+from course_lib.tts.metrics.speech import aligned_voice_metrics  # noqa: E402
 from course_lib.tts.waveglow.excitation import pitch_track  # noqa: E402
 from course_lib.tts.waveglow.f0_predictor import load_f0_predictor  # noqa: E402
 

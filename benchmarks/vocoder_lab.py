@@ -19,7 +19,7 @@ dropout seeded per utterance; one mel shared by all vocoders), an excitation mod
 F0 predictor. Nothing is sample-aligned with the recording, so the metrics are F0 RMSE / mean error (cents)
 and V/UV F1 of pYIN on the output, and the harmonic share / contrast of the output, all against pYIN on the
 recording mapped onto the output's frames by DTW of the predicted mel against the recording's mel
-(``harmonics.aligned_voice_metrics``), and the MCD between the predicted mel and the mel re-analysed from the
+(``speech.aligned_voice_metrics``), and the MCD between the predicted mel and the mel re-analysed from the
 output (same frames, no DTW). The "original" row is the recording on its own frames (the ceiling; no MCD);
 "F0 predictor" scores the F0 an excitation model is given (no audio), with its mean signed error (bias) and
 the MCD (DTW) of the predicted mel against the recording's.
@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_lib.audio import AudioConfig, mel_spectrogram, mel_to_audio  # noqa: E402
 from course_lib.data.corpus import load_corpus  # noqa: E402
-from course_lib.tts.metrics.harmonics import aligned_voice_metrics, dtw_reference_f0, f0_metrics, harmonic_metrics  # noqa: E402
-from course_lib.tts.metrics.speech import mel_cepstral_distortion  # noqa: E402
+from course_lib.tts.metrics.harmonics import f0_metrics, harmonic_metrics  # noqa: E402
+from course_lib.tts.metrics.speech import aligned_voice_metrics, dtw_reference_f0, mel_cepstral_distortion  # noqa: E402
 from course_lib.tts.metrics.vocoder import mr_stft_distance, vocoder_metrics  # noqa: E402
 from course_lib.tts.waveglow.checkpoint import load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation, pitch_track  # noqa: E402

@@ -5,6 +5,7 @@ import pytest
 
 from course_lib.audio import mel_spectrogram
 from course_lib.tts.metrics import harmonics as H
+from course_lib.tts.metrics import speech as S
 
 SR, HOP = 22050, 256
 
@@ -33,7 +34,7 @@ def utterance(stretch=1.0, cents=0.0, glide=(100, 125)):
 
 def scores(degraded, reference):
     (wave, f0), (ref_wave, ref_f0) = degraded, reference
-    return H.aligned_voice_metrics(wave, f0, mel_spectrogram(wave), mel_spectrogram(ref_wave), ref_f0)
+    return S.aligned_voice_metrics(wave, f0, mel_spectrogram(wave), mel_spectrogram(ref_wave), ref_f0)
 
 
 def test_a_time_stretched_copy_scores_zero_cents_after_dtw_but_not_without():
@@ -55,9 +56,9 @@ def test_a_wrong_pitch_copy_scores_its_cent_offset():
 
 def test_the_reference_f0_lands_on_the_degraded_frames():
     (wave, f0), (ref_wave, ref_f0) = utterance(stretch=0.8), utterance()
-    mapped = H.dtw_reference_f0(mel_spectrogram(ref_wave), ref_f0, mel_spectrogram(wave))
+    mapped = S.dtw_reference_f0(mel_spectrogram(ref_wave), ref_f0, mel_spectrogram(wave))
     assert mapped.shape == f0.shape and set(np.unique(mapped)) <= set(np.unique(ref_f0))
-    identity = H.dtw_reference_f0(mel_spectrogram(ref_wave), ref_f0, mel_spectrogram(ref_wave))
+    identity = S.dtw_reference_f0(mel_spectrogram(ref_wave), ref_f0, mel_spectrogram(ref_wave))
     np.testing.assert_array_equal(identity, ref_f0)
 
 
@@ -65,12 +66,12 @@ def test_aligned_metrics_refuse_mismatched_input():
     wave, f0 = utterance()
     mel = mel_spectrogram(wave)
     with pytest.raises(ValueError, match="one F0 per reference frame"):
-        H.dtw_reference_f0(mel, f0[:-3], mel)
+        S.dtw_reference_f0(mel, f0[:-3], mel)
     with pytest.raises(ValueError, match="same bands"):
-        H.dtw_reference_f0(mel, f0, mel[:40])
+        S.dtw_reference_f0(mel, f0, mel[:40])
     with pytest.raises(ValueError, match="one F0 per reference frame"):
-        H.dtw_reference_f0(mel[:, :-1], f0, mel)
+        S.dtw_reference_f0(mel[:, :-1], f0, mel)
     with pytest.raises(ValueError, match=">= 0"):
-        H.dtw_reference_f0(mel, -f0, mel)
+        S.dtw_reference_f0(mel, -f0, mel)
     with pytest.raises(TypeError, match="reference_f0"):
-        H.dtw_reference_f0(mel, "120 Hz", mel)
+        S.dtw_reference_f0(mel, "120 Hz", mel)

@@ -11,8 +11,8 @@ mel frame grid (hop 256 at 22,050 Hz):
   against the original's.
 
 Speech made from *predicted* mels (Tacotron 2) is not aligned with any recording: there
-:func:`aligned_voice_metrics` first maps the recording's F0 onto the output's frames by dynamic time
-warping on mel-cepstra (:func:`dtw_reference_f0`).
+:func:`course_lib.tts.metrics.speech.aligned_voice_metrics` first maps the recording's F0 onto the
+output's frames by dynamic time warping.
 """
 
 from __future__ import annotations
@@ -83,34 +83,3 @@ def f0_metrics(f0_reference, f0_degraded) -> dict[str, float]:
     tp, fp, fn = both.sum(), ((deg > 0) & (ref == 0)).sum(), ((deg == 0) & (ref > 0)).sum()
     f1 = 1.0 if tp + fp + fn == 0 else float(2 * tp / (2 * tp + fp + fn))
     return {"f0_rmse_cents": rmse, "f0_mean_cents": mean, "vuv_f1": f1}
-
-
-def dtw_reference_f0(reference_log_mel, reference_f0, degraded_log_mel, n_coeffs: int = 24) -> np.ndarray:
-    """The reference's F0 (Hz per reference frame, 0 = unvoiced) on the frames of an *unaligned* signal
-    (e.g. speech from predicted mels): DTW on the mel-cepstra of the two log mels ``[n_mels, frames]``
-    pairs the frames, and each degraded frame takes the F0 of the middle reference frame paired with it.
-    The mel resolves low harmonics, so on a glide DTW may pair a mistuned frame with a neighbour of
-    closer pitch: F0 errors there read smaller than they are."""
-    from course_lib.checks import as_real_array
-    from course_lib.tts.metrics.speech import dtw_path, mel_cepstrum
-
-    f0 = as_real_array(reference_f0, "reference_f0", "F0 values in Hz").astype(np.float64).reshape(-1)
-    c_ref, c_deg = mel_cepstrum(reference_log_mel, n_coeffs), mel_cepstrum(degraded_log_mel, n_coeffs)
-    if np.shape(reference_log_mel)[0] != np.shape(degraded_log_mel)[0] or len(f0) != len(c_ref):
-        raise ValueError(f"need two log mels with the same bands and one F0 per reference frame, got mels of "
-                         f"{np.shape(reference_log_mel)} and {np.shape(degraded_log_mel)} and {len(f0)} F0 values")
-    if not np.isfinite(f0).all() or (f0 < 0).any():
-        raise ValueError("reference_f0 must be finite Hz values >= 0 (0 = unvoiced)")
-    rows, cols = dtw_path(np.sqrt(((c_ref[:, None, :] - c_deg[None, :, :]) ** 2).sum(-1)))
-    frames = np.arange(len(c_deg))
-    middle = (np.searchsorted(cols, frames, "left") + np.searchsorted(cols, frames, "right") - 1) // 2
-    return f0[rows[middle]]
-
-
-def aligned_voice_metrics(degraded, f0_degraded, degraded_log_mel, reference_log_mel, reference_f0,
-                          **kwargs) -> dict[str, float]:
-    """:func:`f0_metrics` and :func:`harmonic_metrics` of ``degraded`` (audio on the frames of
-    ``degraded_log_mel``, its pYIN F0 ``f0_degraded``) against a reference it is not aligned with:
-    the reference F0 is first mapped onto the degraded frames by :func:`dtw_reference_f0`."""
-    f0_ref = dtw_reference_f0(reference_log_mel, reference_f0, degraded_log_mel)
-    return {**harmonic_metrics(degraded, f0_ref, **kwargs), **f0_metrics(f0_ref, f0_degraded)}

@@ -11,7 +11,8 @@
   analysis of the STFT, 24–34 coefficients), so compare MCDs computed the same way only.
 - **Log-spectral distance** on the mel bands: RMS over bands of the dB difference, averaged over frames.
 - Free-running speech is not as long as the recording, so frames are paired by **dynamic time
-  warping** (Sakoe & Chiba 1978) on the cepstral distance before averaging.
+  warping** (Sakoe & Chiba 1978) on the cepstral distance before averaging; the same pairing maps the
+  recording's F0 onto such speech for the voice metrics (:func:`aligned_voice_metrics`).
 - **Stop-token accuracy**: share of decoder steps whose stop decision (σ(logit) > 0.5) is right under
   teacher forcing, and how many frames early (−) or late (+) the first "stop" fires.
 - **Real-time factor**: compute time / audio duration (< 1 is faster than real time).
@@ -218,3 +219,35 @@ def summarize(rows: list[dict]) -> dict:
             if values and all(isinstance(v, (bool, int, float, np.floating)) for v in values):
                 out[key] = float(np.mean([float(v) for v in values]))
     return out
+
+
+def dtw_reference_f0(reference_log_mel, reference_f0, degraded_log_mel, n_coeffs: int = 24) -> np.ndarray:
+    """The reference's F0 (Hz per reference frame, 0 = unvoiced) on the frames of an *unaligned* signal
+    (e.g. speech from predicted mels): DTW on the mel-cepstra of the two log mels ``[n_mels, frames]``
+    pairs the frames, and each degraded frame takes the F0 of the middle reference frame paired with it.
+    The mel resolves low harmonics, so on a glide DTW may pair a mistuned frame with a neighbour of
+    closer pitch: F0 errors there read smaller than they are."""
+    from course_lib.checks import as_real_array
+
+    f0 = as_real_array(reference_f0, "reference_f0", "F0 values in Hz").astype(np.float64).reshape(-1)
+    c_ref, c_deg = mel_cepstrum(reference_log_mel, n_coeffs), mel_cepstrum(degraded_log_mel, n_coeffs)
+    if np.shape(reference_log_mel)[0] != np.shape(degraded_log_mel)[0] or len(f0) != len(c_ref):
+        raise ValueError(f"need two log mels with the same bands and one F0 per reference frame, got mels of "
+                         f"{np.shape(reference_log_mel)} and {np.shape(degraded_log_mel)} and {len(f0)} F0 values")
+    if not np.isfinite(f0).all() or (f0 < 0).any():
+        raise ValueError("reference_f0 must be finite Hz values >= 0 (0 = unvoiced)")
+    rows, cols = dtw_path(np.sqrt(((c_ref[:, None, :] - c_deg[None, :, :]) ** 2).sum(-1)))
+    frames = np.arange(len(c_deg))
+    middle = (np.searchsorted(cols, frames, "left") + np.searchsorted(cols, frames, "right") - 1) // 2
+    return f0[rows[middle]]
+
+
+def aligned_voice_metrics(degraded, f0_degraded, degraded_log_mel, reference_log_mel, reference_f0,
+                          **kwargs) -> dict[str, float]:
+    """:func:`~course_lib.tts.metrics.harmonics.f0_metrics` and ``harmonic_metrics`` of ``degraded`` (audio on
+    the frames of ``degraded_log_mel``, its pYIN F0 ``f0_degraded``) against a reference it is not aligned
+    with: the reference F0 is first mapped onto the degraded frames by :func:`dtw_reference_f0`."""
+    from course_lib.tts.metrics.harmonics import f0_metrics, harmonic_metrics
+
+    f0_ref = dtw_reference_f0(reference_log_mel, reference_f0, degraded_log_mel)
+    return {**harmonic_metrics(degraded, f0_ref, **kwargs), **f0_metrics(f0_ref, f0_degraded)}
