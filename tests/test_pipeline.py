@@ -57,6 +57,15 @@ def write_tiny_waveglow(path, seed=0, **overrides) -> WaveGlow:
     return model
 
 
+def write_tiny_f0_predictor(path, seed=0):
+    """A random F0 predictor in the exported format (what assets/waveglow/f0_predictor.pt holds)."""
+    from course_lib.tts.waveglow.f0_predictor import F0Predictor, F0PredictorConfig
+
+    torch.manual_seed(seed)
+    config = F0PredictorConfig(channels=8, dilations=(1,))
+    save_checkpoint(path, {"model": F0Predictor(config).state_dict(), "config": config.to_dict()})
+
+
 @pytest.fixture()
 def tiny(tmp_path):
     pipeline.clear_cache()
@@ -159,7 +168,10 @@ def test_bad_input_is_refused_with_clear_errors(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "ASSETS", tmp_path / "empty_assets")
     with pytest.raises(FileNotFoundError, match="shipped Tacotron 2"):
         pipeline.speak("Hi.")
-    with pytest.raises(FileNotFoundError, match="griffin-lim"):
+    with pytest.raises(FileNotFoundError, match="shipped WaveGlow.*griffin-lim"):
+        pipeline.speak("Hi.", tacotron=tiny["tacotron"], vocoder="waveglow")
+    pipeline.clear_cache()
+    with pytest.raises(FileNotFoundError, match="shipped F0 predictor.*griffin-lim"):
         pipeline.speak("Hi.", tacotron=tiny["tacotron"])
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(ValueError, match="neither a course WaveGlow"):
@@ -261,6 +273,29 @@ def test_source_filter_vocoder_takes_its_pitch_clock_from_the_f0_predictor(monke
         outputs[hz] = pipeline.vocode(mel, waveglow=model, generator=torch.Generator().manual_seed(0))
     np.testing.assert_allclose(outputs[0.0], silent, atol=1e-6)       # the shipped predictor also heard silence
     assert not np.allclose(outputs[100.0], outputs[0.0]) and not np.allclose(outputs[100.0], outputs[200.0])
+    pipeline.clear_cache()
+
+
+def test_the_default_vocoder_is_harmonic_plus_noise_on_the_predicted_f0(monkeypatch):
+    from course_lib.tts import speak as speak_cli
+    from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise
+
+    assert pipeline.VOCODERS[0] == "harmonic-noise" and speak_cli.VOCODERS == pipeline.VOCODERS
+    assert speak_cli.parse_args(["Hi."]).vocoder == "harmonic-noise"
+    assert speak_cli.parse_args(["Hi.", "--waveglow", "wg.pt"]).vocoder == "waveglow"  # a named WaveGlow is used
+    mel = torch.full((80, 40), -11.5)
+    mel[2:30, 5:35] = -2.0
+
+    class Stub:
+        def predict(self, log_mel):
+            return torch.full(log_mel.shape[::2], 120.0)
+
+    monkeypatch.setitem(pipeline._CACHE, ("f0_predictor",), Stub())
+    audio = pipeline.vocode(mel, generator=torch.Generator().manual_seed(0))
+    expected = harmonic_plus_noise(mel, np.full(40, 120.0), generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(audio, expected)
+    unvoiced = harmonic_plus_noise(mel, np.zeros(40), generator=torch.Generator().manual_seed(0))
+    assert np.abs(audio - unvoiced).max() > 1e-3  # the predictor's F0 made the difference
     pipeline.clear_cache()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.test_pipeline import write_tiny_tacotron, write_tiny_waveglow
+from tests.test_pipeline import write_tiny_f0_predictor, write_tiny_tacotron, write_tiny_waveglow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,7 @@ def assets(tmp_path_factory):
     write_tiny_tacotron(root / "tacotron2" / "tacotron2_course.pt")
     (root / "waveglow").mkdir()
     write_tiny_waveglow(root / "waveglow" / "waveglow_course.pt")
+    write_tiny_f0_predictor(root / "waveglow" / "f0_predictor.pt")
     return root
 
 
@@ -128,7 +129,9 @@ def test_missing_checkpoints_are_reported(assets, tmp_path):
     (empty / "tacotron2").mkdir()
     shipped = (assets / "tacotron2" / "tacotron2_course.pt").read_bytes()
     (empty / "tacotron2" / "tacotron2_course.pt").write_bytes(shipped)
-    assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "waveglow_course.pt", "griffin-lim")
+    assert_clean_failure(cli("Hi.", "-o", out, assets=empty), "f0_predictor.pt", "griffin-lim")
+    assert_clean_failure(cli("Hi.", "-o", out, "--vocoder", "waveglow", assets=empty), "waveglow_course.pt",
+                         "griffin-lim")
     assert not out.exists()
     proc = cli("Hi.", "-o", out, "--vocoder", "griffin-lim", assets=empty)  # the hint works
     assert proc.returncode == 0 and out.exists()

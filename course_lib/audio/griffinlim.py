@@ -114,12 +114,8 @@ def griffin_lim(magnitude, config: AudioConfig = AudioConfig(), n_iter: int = 32
         return istft(mag * angles, hop, win, window_name, length=length).float().numpy()
 
 
-def mel_to_audio(log_mel, config: AudioConfig = AudioConfig(), n_iter: int = 32, **kwargs) -> np.ndarray:
-    """Waveform ``[samples]`` from a log mel spectrogram ``[n_mels, frames]``.
-
-    Undo the log (``exp``), map mel → linear with the filterbank's pseudo-inverse, then Griffin-Lim.
-    Extra keyword arguments go to :func:`griffin_lim`.
-    """
+def check_log_mel(log_mel) -> np.ndarray:
+    """``log_mel`` as a float64 array ``[n_mels, frames]``; ValueError for NaN/inf, the wrong rank or dB scale."""
     log_mel = as_real_array(log_mel, "log_mel", "natural-log mel magnitudes").astype(np.float64)
     if log_mel.ndim != 2:
         raise ValueError(f"log_mel must be [n_mels, frames] (one utterance), got shape {log_mel.shape}.")
@@ -129,6 +125,16 @@ def mel_to_audio(log_mel, config: AudioConfig = AudioConfig(), n_iter: int = 32,
         raise ValueError(f"log_mel reaches {log_mel.max():.3g}, but natural-log mels of audio in [-1, 1] stay below "
                          f"~5 (exp({MAX_LOG_MEL:g}) is already absurdly loud). Is it in decibels or normalised? "
                          "Convert it back to log(mel magnitude) first.")
+    return log_mel
+
+
+def mel_to_audio(log_mel, config: AudioConfig = AudioConfig(), n_iter: int = 32, **kwargs) -> np.ndarray:
+    """Waveform ``[samples]`` from a log mel spectrogram ``[n_mels, frames]``.
+
+    Undo the log (``exp``), map mel → linear with the filterbank's pseudo-inverse, then Griffin-Lim.
+    Extra keyword arguments go to :func:`griffin_lim`.
+    """
+    log_mel = check_log_mel(log_mel)
     linear = mel_to_linear(dynamic_range_decompression(log_mel), config)  # [n_freqs, frames]
     return griffin_lim(linear, config, n_iter=n_iter, **kwargs)
 

@@ -45,7 +45,8 @@ from course_lib.tts.waveglow.model import WaveGlow
 __all__ = ["VOCODERS", "TACOTRON2_ASSET", "WAVEGLOW_ASSET", "AcousticModel", "Speech", "load_tacotron2",
            "load_vocoder", "check_speakable", "acoustic_mel", "vocode", "speak", "clear_cache"]
 
-VOCODERS = ("waveglow", "griffin-lim")
+#: the first is the default: the best measured on the test set (benchmarks/RESULTS.md, vocoder-quality)
+VOCODERS = ("harmonic-noise", "waveglow", "griffin-lim")
 #: The shipped checkpoints, relative to ``settings.ASSETS``.
 TACOTRON2_ASSET = ("tacotron2", "tacotron2_course.pt")
 WAVEGLOW_ASSET = ("waveglow", "waveglow_course.pt")
@@ -275,12 +276,13 @@ def acoustic_mel(text: str, acoustic: "AcousticModel", max_chars: int | None = N
     return mel, alignment, chunks, hit
 
 
-def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6, device="cpu",
+def vocode(log_mel, vocoder: str | None = None, waveglow=None, sigma: float = 0.6, device="cpu",
            audio_config: AudioConfig = AudioConfig(), griffin_lim_iters: int = 32,
            generator: torch.Generator | None = None) -> np.ndarray:
-    """Natural-log mel ``[n_mels, frames]`` → float32 audio ``[frames · hop]`` with WaveGlow or Griffin-Lim."""
-    if vocoder not in VOCODERS:
-        raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
+    """Natural-log mel ``[n_mels, frames]`` → float32 audio ``[frames · hop]`` with the harmonic-plus-noise
+    synthesizer (F0 from the shipped predictor, :mod:`~course_lib.tts.waveglow.harmonic_noise`), WaveGlow or
+    Griffin-Lim. ``vocoder=None``: "waveglow" when ``waveglow`` is given, else ``VOCODERS[0]``."""
+    vocoder = _choose_vocoder(vocoder, waveglow)
     if not isinstance(log_mel, (torch.Tensor, np.ndarray)):
         raise TypeError(f"log_mel must be a tensor or array [n_mels, frames], got {type(log_mel).__name__}")
     if log_mel.dtype in (torch.complex64, torch.complex128) or (isinstance(log_mel, np.ndarray)
@@ -293,6 +295,12 @@ def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6
         raise ValueError("log_mel contains NaN or inf; log-mels must be finite (clamp before the log)")
     if vocoder == "griffin-lim":
         return np.asarray(mel_to_audio(log_mel, audio_config, n_iter=griffin_lim_iters), dtype=np.float32)
+    if vocoder == "harmonic-noise":
+        from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise
+
+        cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None
+        return harmonic_plus_noise(log_mel, _f0_predictor().predict(log_mel[None])[0], generator=cpu_generator,
+                                   audio_config=audio_config)
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma < 0:
         raise ValueError(f"sigma must be a finite number >= 0 (0.6 is typical), got {sigma!r}")
     model = load_vocoder(waveglow, device)
@@ -315,34 +323,46 @@ def vocode(log_mel, vocoder: str = "waveglow", waveglow=None, sigma: float = 0.6
     return audio.float().cpu().numpy()
 
 
+def _choose_vocoder(vocoder, waveglow) -> str:
+    if vocoder is None:
+        return "waveglow" if waveglow is not None else VOCODERS[0]
+    if vocoder not in VOCODERS:
+        raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
+    return vocoder
+
+
 def _f0_predictor():
     """The shipped mel → F0 predictor (:mod:`course_lib.tts.waveglow.f0_predictor`), loaded once."""
-    from course_lib.tts.waveglow.f0_predictor import load_f0_predictor
+    from course_lib.tts.waveglow.f0_predictor import SHIPPED_NAME, load_f0_predictor
 
     key = ("f0_predictor",)
     if key not in _CACHE:
-        _CACHE[key] = load_f0_predictor()
+        _CACHE[key] = load_f0_predictor(_default_path(("waveglow", SHIPPED_NAME), "F0 predictor",
+                                                      "use --vocoder griffin-lim, or train and export one "
+                                                      "(python -m course_lib.tts.waveglow.f0_predictor --help)"))
     return _CACHE[key]
 
 
-def speak(text: str, *, vocoder: str = "waveglow", sigma: float = 0.6, device="cpu", tacotron=None,
+def speak(text: str, *, vocoder: str | None = None, sigma: float = 0.6, device="cpu", tacotron=None,
           waveglow=None, seed: int | None = None, max_chars: int | None = None,
           griffin_lim_iters: int = 32) -> Speech:
     """Speak ``text`` → :class:`Speech`: audio (float32 [samples]), sample rate, alignment
     ([decoder_steps, symbols]) and everything else it computed (mel, chunks, timings).
 
-    ``vocoder``: "waveglow" (σ = ``sigma``) or "griffin-lim"; ``tacotron``/``waveglow``: None for the
+    ``vocoder``: "harmonic-noise", "waveglow" (σ = ``sigma``) or "griffin-lim"; None: "waveglow" when
+    ``waveglow`` is given, else the default ``VOCODERS[0]``; ``tacotron``/``waveglow``: None for the
     shipped course checkpoints, a checkpoint path, or a loaded model (see :func:`load_tacotron2`,
     :func:`load_vocoder`). Long text is spoken sentence by sentence and concatenated. ``seed`` fixes
     the prenet dropout and WaveGlow's noise (both are random at inference), so a seed gives the same audio.
     """
     checks.text(text)
-    if vocoder not in VOCODERS:
-        raise ValueError(f"vocoder must be one of {VOCODERS}, got {vocoder!r}")
+    vocoder = _choose_vocoder(vocoder, waveglow)
     acoustic = load_tacotron2(tacotron, device)
     check_speakable(text, acoustic)
     if vocoder == "waveglow":
         load_vocoder(waveglow, device)  # fail before the slow part if it is missing
+    elif vocoder == "harmonic-noise":
+        _f0_predictor()
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

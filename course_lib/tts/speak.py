@@ -1,8 +1,9 @@
-"""Speak text from the command line with the course Tacotron 2 + WaveGlow (chapter 15).
+"""Speak text from the command line with the course Tacotron 2 and a vocoder (chapter 15).
 
     python -m course_lib.tts.speak "Some text." -o out.wav
     python -m course_lib.tts.speak --file lines.txt -o wavs/          # one wav per non-empty line
     python -m course_lib.tts.speak "Hi." -o out/ --vocoder griffin-lim --seed 1
+    python -m course_lib.tts.speak "Hi." --vocoder waveglow --sigma 0.6  # the course's own WaveGlow
 
 Uses the shipped checkpoints in assets/ unless --tacotron / --waveglow name others (course files,
 or NVIDIA's tacotron2_statedict.pt / waveglow_256channels_universal_v5.pt). Every input is checked
@@ -23,6 +24,7 @@ import warnings
 from pathlib import Path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+VOCODERS = ("harmonic-noise", "waveglow", "griffin-lim")  # = pipeline.VOCODERS (tested), without importing torch
 
 
 class CliError(Exception):
@@ -37,7 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("-o", "--out", default=None,
                    help="output .wav/.flac/.ogg, or a folder (ends with / or exists); default speech.wav, "
                         "or the folder <file stem>_wavs/ with --file")
-    p.add_argument("--vocoder", choices=["waveglow", "griffin-lim"], default="waveglow")
+    p.add_argument("--vocoder", choices=VOCODERS, default=None,
+                   help="harmonic-noise (default: the best measured, see benchmarks/RESULTS.md), waveglow (the "
+                        "default when --waveglow names a checkpoint) or griffin-lim")
     p.add_argument("--sigma", type=float, default=0.6, help="WaveGlow noise scale σ (default 0.6)")
     p.add_argument("--seed", type=int, default=0, help="fixes prenet dropout and WaveGlow noise (default 0)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -46,7 +50,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: fastest for Tacotron 2's small steps and on a busy machine)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.vocoder is None:
+        args.vocoder = "waveglow" if args.waveglow is not None else VOCODERS[0]
+    return args
 
 
 def _slug(text: str, limit: int = 40) -> str:
