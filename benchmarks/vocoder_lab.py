@@ -1,6 +1,7 @@
 """Score WaveGlow pilots against Griffin-Lim and the shipped WaveGlow on the test utterances, paired.
 
     .venv/bin/python benchmarks/vocoder_lab.py --candidate NAME=RUN/checkpoint.pt[@SIGMA[/SIGMA_UNVOICED]] ...
+        [--candidate NAME=harmonic-noise[@N_ITER][,predicted-f0]] ...
         [--mels ground-truth|tacotron] [--split test] [--limit N] [--baselines] [--json out.json]
 
 Every vocoder gets the ground-truth log-mel of each utterance; a model trained with a source
@@ -12,6 +13,8 @@ voicing-gated noise scale). Metrics per utterance: PESQ-WB, STOI, LSD
 contrast, and F0 RMSE / V/UV F1 of pYIN on the output against pYIN on the original
 (course_lib.tts.metrics.harmonics). ``--baselines`` adds the original itself, Griffin-Lim 32 and 100
 iterations and the shipped WaveGlow (σ = 0.6); ``--merge`` adds earlier runs' scores (no re-scoring).
+A candidate ``harmonic-noise`` is the pipeline's default vocoder (course_lib.tts.waveglow.harmonic_noise,
+``@N`` mel-matching rounds, default 8) on pYIN's F0 of the original, or the F0 predictor's with ``,predicted-f0``.
 The table gives means; "ΔPESQ vs GL-32" is the mean per-utterance difference with its standard error.
 
 ``--mels tacotron``: every vocoder gets instead the shipped Tacotron 2's mel of the utterance's text (prenet
@@ -48,6 +51,7 @@ from course_lib.tts.metrics.vocoder import mr_stft_distance, vocoder_metrics  # 
 from course_lib.tts.waveglow.checkpoint import load_waveglow  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation, pitch_track  # noqa: E402
 from course_lib.tts.waveglow.f0_predictor import load_f0_predictor  # noqa: E402
+from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise  # noqa: E402
 
 KEYS = ("pesq", "stoi", "lsd", "mr_stft", "harmonic_share", "harmonic_contrast_db", "f0_rmse_cents", "vuv_f1")
 TACOTRON_KEYS = ("f0_rmse_cents", "f0_mean_cents", "vuv_f1", "harmonic_share", "harmonic_contrast_db",
@@ -82,6 +86,19 @@ def waveglow_vocoder(path, sigma: float = 0.6, sigma_unvoiced: float | None = No
     return run
 
 
+def harmonic_noise_vocoder(n_iter: int = 8, predicted_f0: bool = False):
+    """function(mel, original wave, f0, seed) → audio of the harmonic-plus-noise vocoder (F0 from pYIN on the
+    original, or the shipped F0 predictor's reading of the mel)."""
+    predictor = load_f0_predictor() if predicted_f0 else None
+
+    def run(mel, wave, f0, seed):
+        if predictor is not None:
+            f0 = predictor.predict(mel[None])[0]
+        out = harmonic_plus_noise(mel, f0, n_iter=n_iter, generator=torch.Generator().manual_seed(seed))
+        return out if wave is None else np.pad(out, (0, max(0, len(wave) - len(out))))[:len(wave)]
+    return run
+
+
 def score(wave, out, f0_ref) -> dict:
     return {**vocoder_metrics(wave, out), "mr_stft": mr_stft_distance(wave, out),
             **harmonic_metrics(out, f0_ref), **f0_metrics(f0_ref, pitch_track(out))}
@@ -108,7 +125,10 @@ def parse_candidate(text: str, predicted_f0: bool = False):
     spec, predicted = (spec[:-len(",predicted-f0")], True) if spec.endswith(",predicted-f0") else (spec, predicted_f0)
     path, _, sigmas = spec.partition("@")
     if not name or not path:
-        raise SystemExit(f"--candidate must be NAME=PATH[@SIGMA[/SIGMA_UNVOICED]][,predicted-f0], got {text!r}")
+        raise SystemExit(f"--candidate must be NAME=PATH[@SIGMA[/SIGMA_UNVOICED]][,predicted-f0] or "
+                         f"NAME=harmonic-noise[@N_ITER][,predicted-f0], got {text!r}")
+    if path == "harmonic-noise":
+        return name, harmonic_noise_vocoder(int(sigmas) if sigmas else 8, predicted)
     sigma, _, unvoiced = sigmas.partition("/")
     return name, waveglow_vocoder(path, float(sigma) if sigma else 0.6, float(unvoiced) if unvoiced else None,
                                   predicted)

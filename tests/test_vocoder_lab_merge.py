@@ -32,3 +32,18 @@ def test_merge_refuses_the_other_kind_of_mel_and_keeps_its_own(lab, tmp_path, ca
     merged = json.loads(out.read_text())
     assert merged["mels"] == "tacotron" and merged["summary"]["taco"]["f0_rmse_cents"] == 90.0
     assert "pesq" not in merged["summary"]["taco"]
+
+
+def test_a_harmonic_noise_candidate_is_the_pipeline_vocoder(lab):
+    import numpy as np
+    import torch
+
+    from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise
+
+    name, run = lab.parse_candidate("hnm=harmonic-noise@3")
+    mel, f0 = torch.full((80, 12), -3.0), np.full(12, 110.0)
+    expected = harmonic_plus_noise(mel, f0, n_iter=3, generator=torch.Generator().manual_seed(5))
+    assert name == "hnm" and np.array_equal(run(mel, None, f0, 5), expected)
+    assert run(mel, np.zeros(3000), f0, 5).shape == (3000,)  # cut (or padded) to the recording
+    with pytest.raises(SystemExit, match="harmonic-noise"):
+        lab.parse_candidate("=harmonic-noise")
