@@ -48,6 +48,32 @@ def _clock(rate="np.interp(n, centres, held)", voicing="np.interp(n, centres, vo
             .replace("OUT", out))
 
 
+_HARMONICS = """
+envelope, f0 = torch.as_tensor(envelope, dtype=torch.float64), torch.as_tensor(f0, dtype=torch.float64)
+held = HELD
+rate = _frames_to_samples(held[None], n, cfg.hop_length)[0]
+phi = PHASE
+v = _frames_to_samples((f0 > 0).double()[None], n, cfg.hop_length)[0]
+k = torch.arange(1, int(LIMIT // held[f0 > 0].min()) + 1, dtype=torch.float64)[:, None]
+at = k * held / (cfg.sample_rate / cfg.n_fft)
+low = at.floor().long().clamp(max=envelope.shape[0] - 2)
+cols = torch.arange(len(f0))
+amp = AMP
+amp = torch.where(k * held < LIMIT, amp, 0.0)
+out = (SPREAD * torch.cos(k * phi)).sum(0)
+return OUT
+"""
+
+
+def _harmonics(held="_hold_voiced(f0[None])[0]",
+               phase="phase + 2 * math.pi * torch.cumsum(rate, 0) / cfg.sample_rate", limit="cfg.fmax",
+               amp="envelope[low, cols] + (at - low) * (envelope[low + 1, cols] - envelope[low, cols])",
+               spread="_frames_to_samples(amp, n, cfg.hop_length)",
+               out="v * out * 2 / torch.hann_window(cfg.win_length, dtype=torch.float64).sum()"):
+    return (_HARMONICS.replace("SPREAD", spread).replace("HELD", held).replace("PHASE", phase)
+            .replace("LIMIT", limit).replace("AMP", amp).replace("OUT", out))
+
+
 WRONG_ANSWERS = {
     "my_waveglow_loss": {
         "calls the library": "return waveglow_loss(z, log_det, sigma)",
@@ -80,6 +106,26 @@ WRONG_ANSWERS = {
             rate="np.repeat(held, hop)[:n_samples]", voicing="np.repeat(voiced.astype(np.float64), hop)[:n_samples]"),
         "the sum leaves out sample n (φ[0] = phase0)": _clock(
             phase="phase0 + 2 * np.pi * (np.cumsum(rate) - rate) / sr"),
+    },
+    "my_harmonics": {
+        "calls the library": ("from course_lib.tts.waveglow.harmonic_noise import harmonics\n"
+                              "return harmonics(envelope, f0, n, cfg, phase)"),
+        "harmonics up to the Nyquist frequency, not fmax": _harmonics(limit="(cfg.sample_rate / 2)"),
+        "forgets the window's scale 2/Σw": _harmonics(out="v * out"),
+        "amplitude of the nearest bin": _harmonics(
+            amp="envelope[at.round().long().clamp(max=envelope.shape[0] - 1), cols]"),
+        "amplitude read at bin k, not at k·F0": _harmonics(
+            amp="envelope[k.long().expand(-1, len(f0)), cols]"),
+        "amplitudes of the nearest frame": _harmonics(
+            spread="amp[:, (torch.arange(n) / cfg.hop_length).round().long().clamp(max=len(f0) - 1)]"),
+        "phase 2π·F0·t without accumulating": _harmonics(
+            phase="phase + 2 * math.pi * rate * (torch.arange(n) + 1) / cfg.sample_rate"),
+        "F0 falls to 0 in unvoiced frames (no hold)": _harmonics(held="f0"),
+        "no voicing gate": _harmonics(out="out * 2 / torch.hann_window(cfg.win_length, dtype=torch.float64).sum()"),
+        "power envelope instead of magnitude": _harmonics(
+            amp="envelope[low, cols] ** 2 + (at - low) * (envelope[low + 1, cols] ** 2 - envelope[low, cols] ** 2)"),
+        "a fixed sample rate of 22050 Hz": _harmonics(
+            phase="phase + 2 * math.pi * torch.cumsum(rate, 0) / 22050"),
     },
     "my_flow_channels": {
         "channels leave before flow 0 too": (
