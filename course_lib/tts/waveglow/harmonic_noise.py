@@ -23,22 +23,12 @@ import torch
 from course_lib.audio import AudioConfig
 from course_lib.audio.griffinlim import check_log_mel
 from course_lib.audio.mel import _cached_filterbank, mel_to_linear
+from course_lib.audio.stft import _torch_stft, istft
 from course_lib.checks import integer
 from course_lib.tts.waveglow.excitation import _frames_to_samples, _hold_voiced, check_f0
 
 #: band gains one correction may apply (a band at the clip floor is silenced instead)
 GAIN_RANGE = (0.05, 20.0)
-
-
-def _stft(x: torch.Tensor, cfg: AudioConfig) -> torch.Tensor:
-    window = torch.hann_window(cfg.win_length, dtype=x.dtype)
-    return torch.stft(x, cfg.n_fft, cfg.hop_length, cfg.win_length, window, center=True, pad_mode="reflect",
-                      return_complex=True)
-
-
-def _istft(spec: torch.Tensor, n: int, cfg: AudioConfig) -> torch.Tensor:
-    window = torch.hann_window(cfg.win_length, dtype=spec.real.dtype)
-    return torch.istft(spec, cfg.n_fft, cfg.hop_length, cfg.win_length, window, center=True, length=n)
 
 
 def harmonics(envelope: torch.Tensor, f0: torch.Tensor, n: int, cfg: AudioConfig, phase: float) -> torch.Tensor:
@@ -85,16 +75,18 @@ def harmonic_plus_noise(log_mel, f0, phase: float | None = None, n_iter: int = 8
     target = torch.exp(log_mel)
     envelope = mel_to_linear(target, cfg)
     voiced = _frames_to_samples((f0 > 0).double(), n, cfg.hop_length)[0]
-    noise = _stft(torch.randn(n, generator=generator, dtype=torch.float64), cfg)[:, :frames]
+    noise = _torch_stft(torch.randn(n, generator=generator, dtype=torch.float64), cfg.n_fft, cfg.hop_length,
+                        cfg.win_length)[:, :frames]
     noise = noise / noise.abs().mean(1, keepdim=True).clamp(min=1e-12) * envelope
-    x = harmonics(envelope, f0[0], n, cfg, phase) + _istft(noise, n, cfg) * (1 - voiced)
+    noise = istft(noise, cfg.hop_length, cfg.win_length, length=n)
+    x = harmonics(envelope, f0[0], n, cfg, phase) + noise * (1 - voiced)
     basis = _cached_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels, float(cfg.fmin), float(cfg.fmax)).double()
     spread = basis / basis.sum(0, keepdim=True).clamp(min=1e-12)  # band → bin weights (0 beyond fmax)
     floor = target <= cfg.clip_val * 1.0001
     for _ in range(n_iter):
-        spec = _stft(x, cfg)
+        spec = _torch_stft(x, cfg.n_fft, cfg.hop_length, cfg.win_length)
         mel = basis @ spec.abs()[:, :frames]
         gain = torch.where(floor, 0.0, (target / mel.clamp(min=1e-12)).clamp(*GAIN_RANGE))
         gain = torch.cat([gain, gain[:, -1:]], 1)  # the STFT has one frame more than the mel
-        x = _istft(spec * (spread.T @ gain), n, cfg)
+        x = istft(spec * (spread.T @ gain), cfg.hop_length, cfg.win_length, length=n)
     return x.float().numpy()
