@@ -295,10 +295,10 @@ def vocode(log_mel, vocoder: str | None = None, waveglow=None, sigma: float = 0.
         raise ValueError("log_mel contains NaN or inf; log-mels must be finite (clamp before the log)")
     if vocoder == "griffin-lim":
         return np.asarray(mel_to_audio(log_mel, audio_config, n_iter=griffin_lim_iters), dtype=np.float32)
+    cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None  # draws made on the CPU
     if vocoder == "harmonic-noise":
         from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise
 
-        cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None
         return harmonic_plus_noise(log_mel, _f0_predictor().predict(log_mel[None])[0], generator=cpu_generator,
                                    audio_config=audio_config)
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma < 0:
@@ -315,7 +315,6 @@ def vocode(log_mel, vocoder: str | None = None, waveglow=None, sigma: float = 0.
         from course_lib.tts.waveglow.excitation import excitation
 
         f0 = _f0_predictor().predict(log_mel[None])
-        cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None
         extra["excitation"] = excitation(f0, log_mel.shape[1] * cfg.hop_length, cfg.hop_length,
                                          audio_config.sample_rate, generator=cpu_generator).to(param.device)
     with torch.inference_mode():
