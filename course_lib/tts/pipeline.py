@@ -295,7 +295,7 @@ def vocode(log_mel, vocoder: str | None = None, waveglow=None, sigma: float = 0.
         raise ValueError("log_mel contains NaN or inf; log-mels must be finite (clamp before the log)")
     if vocoder == "griffin-lim":
         return np.asarray(mel_to_audio(log_mel, audio_config, n_iter=griffin_lim_iters), dtype=np.float32)
-    cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None  # draws made on the CPU
+    cpu_generator = generator if generator is not None and generator.device.type == "cpu" else None
     if vocoder == "harmonic-noise":
         from course_lib.tts.waveglow.harmonic_noise import harmonic_plus_noise
 
