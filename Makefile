@@ -41,7 +41,7 @@ lint: setup
 	$(BIN)/python -m ruff check .
 
 test-unit: setup
-	$(PYTEST) -n $(JOBS) -m "not book and not browser" tests
+	$(PYTEST) -n $(JOBS) --durations=25 -m "not book and not browser" tests
 
 test-notebooks: editions
 	rm -rf build/executed build/timings

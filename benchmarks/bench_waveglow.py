@@ -2,19 +2,21 @@
 
     .venv/bin/python benchmarks/bench_waveglow.py [--threads 2] [--seconds 2] [--json out.json]
 
-Inference vocodes ``--seconds`` of random mel (both presets, random weights: speed does not
-depend on the weights) in these variants: ``weight norm kept`` (recomputed on every call);
+Inference vocodes ``--seconds`` of random mel (random weights: speed does not depend on them) with
+the paper preset, the course sizes in NVIDIA's layout (``course-upsampled``) and the course preset
+(per-flow conditioning), in these variants: ``weight norm kept`` (recomputed on every call);
 ``NVIDIA inference.py pattern`` (what NVIDIA's inference script runs: weight norm removed, W⁻¹
 cached, float32, the upsampler and every cond_layer as separate convolutions); ``fused bf16``
-(the WN coupling networks in bfloat16); and, where the folded matrices are small (the course
-preset), ``+ folded`` (upsampler and cond layers composed, course_lib/tts/waveglow/folding.py). COURSE.md
-measured NVIDIA's reference WaveGlow at ≈ 10–16 k samples/s on 2 threads of this machine. Real-time factor =
-compute time / audio duration (< 1 is faster than real time).
-Training rows time the course preset (NVIDIA's conditioning layout), ``course-per-flow`` (each flow
-conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py), ``course-excitation``
-(per-flow plus a source excitation) and ``course-excitation + hybrid`` (plus the MR-STFT term of a sample
-drawn through the inverse flow, the hybrid objective) on the same batch, so before/after is one run:
-``--threads 1 --skip-inference --skip-paper-training``.
+(the WN coupling networks in bfloat16); and, where the folded matrices are small
+(``course-upsampled``), ``+ folded`` (upsampler and cond layers composed,
+course_lib/tts/waveglow/folding.py). COURSE.md measured NVIDIA's reference WaveGlow at
+≈ 10–16 k samples/s on 2 threads of this machine. Real-time factor = compute time / audio
+duration (< 1 is faster than real time).
+Training rows time ``course-upsampled`` (the course preset before per-flow conditioning),
+``course`` (each flow conditioned from frame-rate mels, course_lib/tts/waveglow/source_filter.py),
+``course-excitation`` (per-flow plus a source excitation) and ``course-excitation + hybrid`` (plus
+the MR-STFT term of a sample drawn through the inverse flow, the hybrid objective) on the same
+batch, so before/after is one run: ``--threads 1 --skip-inference --skip-paper-training``.
 Wall time and process CPU time are both reported: other processes on a shared CPU slow the
 wall-clock numbers down, and the machine's load average is printed with them.
 """
@@ -32,12 +34,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from course_lib.tts.waveglow.config import WaveGlowConfig  # noqa: E402
 from course_lib.tts.waveglow.excitation import excitation  # noqa: E402
 from course_lib.tts.waveglow.folding import MAX_FOLDED_NUMBERS, folded_numbers  # noqa: E402
-from course_lib.tts.waveglow.model import WaveGlow  # noqa: E402
 from course_lib.tts.waveglow.source_filter import build_waveglow  # noqa: E402
-from course_lib.tts.waveglow.train import WaveGlowTask, WaveGlowTrainConfig  # noqa: E402
+from course_lib.tts.waveglow.train import PRESETS, WaveGlowTask, WaveGlowTrainConfig  # noqa: E402
 
 SAMPLE_RATE = 22050
 NVIDIA_REFERENCE = (10_000, 16_000)  # samples/s, COURSE.md, 2 threads of this CPU
@@ -63,33 +63,29 @@ def time_infer(models: dict, mel: torch.Tensor, repeats: int) -> dict:
 
 def inference(preset: str, seconds: float, repeats: int) -> list[dict]:
     torch.manual_seed(0)
-    cfg = getattr(WaveGlowConfig, preset)()
+    cfg = PRESETS[preset]()
     frames = int(seconds * SAMPLE_RATE / cfg.hop_length)
     mel = torch.randn(1, cfg.n_mel_channels, frames, generator=torch.Generator().manual_seed(1)) - 5
-    reference = WaveGlow(cfg).eval()
+    reference = build_waveglow(cfg).eval()
     models = {"weight norm kept, fp32": reference}
     variants = [("NVIDIA inference.py pattern", torch.float32, False)]
-    if folded_numbers(cfg) <= MAX_FOLDED_NUMBERS:
+    foldable = cfg.conditioning == "upsampled" and folded_numbers(cfg) <= MAX_FOLDED_NUMBERS
+    if foldable:
         variants.append(("fused fp32 + folded", torch.float32, True))
     variants += [("fused bf16", torch.bfloat16, False)] + (
-        [("fused bf16 + folded", torch.bfloat16, True)] if folded_numbers(cfg) <= MAX_FOLDED_NUMBERS else [])
+        [("fused bf16 + folded", torch.bfloat16, True)] if foldable else [])
     for name, dtype, fold in variants:
-        model = WaveGlow(cfg)
+        model = build_waveglow(cfg)
         model.load_state_dict(reference.state_dict())
         models[name] = model.prepare_for_inference(dtype, fold=fold)
     return [{"preset": preset, "variant": name, **row} for name, row in time_infer(models, mel, repeats).items()]
-
-
-TRAIN_PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
-                 "course-per-flow": WaveGlowConfig.course_per_flow,
-                 "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
 
 
 def training(preset: str, bf16: bool, steps: int, stft_weight: float = 0.0) -> dict:
     """Best time of ``steps`` training steps on random data (the excitation, when the preset takes one, included),
     with the trainer's own forward pass and loss (:class:`WaveGlowTask`; ``stft_weight``: the hybrid objective)."""
     torch.manual_seed(0)
-    cfg = TRAIN_PRESETS[preset]()
+    cfg = PRESETS[preset]()
     task = WaveGlowTask(WaveGlowTrainConfig(preset=cfg, max_steps=1, stft_weight=stft_weight), cfg, None, None,
                         None, [], [])
     batch = 1 if preset == "paper" else cfg.batch_size
@@ -132,16 +128,17 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, load average {os.getloadavg()[0]:.1f}")
     infer_rows = [] if args.skip_inference else \
-        inference("paper", args.seconds, args.repeats) + inference("course", args.seconds, args.repeats)
+        [row for preset in ("paper", "course-upsampled", "course")
+         for row in inference(preset, args.seconds, args.repeats)]
     print(f"\nInference ({args.seconds:g} s of audio at {SAMPLE_RATE} Hz; NVIDIA reference "
           f"{NVIDIA_REFERENCE[0] // 1000}–{NVIDIA_REFERENCE[1] // 1000} k samples/s)")
-    print(f"{'preset':7} {'variant':28} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
+    print(f"{'preset':16} {'variant':28} {'samples/s':>10} {'RTF':>6} {'samples/CPU-s':>14}")
     for r in infer_rows:
-        print(f"{r['preset']:7} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} "
+        print(f"{r['preset']:16} {r['variant']:28} {r['samples_per_s']:10,.0f} {r['rtf']:6.2f} "
               f"{r['samples_per_cpu_s']:14,.0f}")
     train_rows = [] if args.skip_training else \
-        [training("course", False, args.train_steps), training("course", True, args.train_steps),
-         training("course-per-flow", False, args.train_steps), training("course-excitation", False, args.train_steps),
+        [training("course-upsampled", False, args.train_steps), training("course-upsampled", True, args.train_steps),
+         training("course", False, args.train_steps), training("course-excitation", False, args.train_steps),
          training("course-excitation", False, args.train_steps, stft_weight=1.0)]
     if not (args.skip_paper_training or args.skip_training):
         train_rows.append(training("paper", False, 1))
@@ -150,11 +147,11 @@ def main(argv=None) -> int:
         print(f"{r['preset']:26} {r['parameters']:>10,} params  batch {r['batch']:>10} bf16={r['bf16']!s:5} "
               f"{r['steps_per_s']:6.2f} steps/s ({r['s_per_step']:.2f} s/step) {r['samples_per_s']:9,.0f} samples/s")
     rows = {(r["preset"], r["bf16"]): r for r in train_rows}
-    if ("course", False) in rows and ("course-per-flow", False) in rows:
-        speedup = rows['course-per-flow', False]['steps_per_s'] / rows['course', False]['steps_per_s']
-        print(f"per-flow conditioning: {speedup:.2f}x "
-              "the steps/s of the course preset (fp32), same batch and segment")
-    for preset in ("paper", "course") if infer_rows else ():
+    if ("course", False) in rows and ("course-upsampled", False) in rows:
+        speedup = rows['course', False]['steps_per_s'] / rows['course-upsampled', False]['steps_per_s']
+        print(f"per-flow conditioning (the course preset): {speedup:.2f}x the steps/s of NVIDIA's layout at the same "
+              "size (fp32), same batch and segment")
+    for preset in ("paper", "course-upsampled", "course") if infer_rows else ():
         rows = {r["variant"]: r for r in infer_rows if r["preset"] == preset}
         best = max(rows.values(), key=lambda r: r["samples_per_s"])
         base = rows["NVIDIA inference.py pattern"]

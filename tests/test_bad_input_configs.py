@@ -36,13 +36,13 @@ def _config_classes():
     from course_lib.tts.tacotron2 import Tacotron2, Tacotron2Config
     from course_lib.tts.tacotron2.train import TrainConfig
     from course_lib.tts.waveglow.config import WaveGlowConfig
-    from course_lib.tts.waveglow.model import WaveGlow
+    from course_lib.tts.waveglow.source_filter import build_waveglow
 
     # name → (a valid base config, the model it configures or None)
     return {
         "AudioConfig": (AudioConfig(), None),
         "Tacotron2Config": (Tacotron2Config.course(), Tacotron2),
-        "WaveGlowConfig": (WaveGlowConfig.course(), WaveGlow),
+        "WaveGlowConfig": (WaveGlowConfig.course(), build_waveglow),
         "TrainConfig": (TrainConfig(), None),
         "HMMConfig": (HMMConfig(), None),
         "DurationPredictorConfig": (DurationPredictorConfig.course(), DurationPredictor),

@@ -8,6 +8,7 @@ import torch
 from course_lib.tts.waveglow.config import WaveGlowConfig
 from course_lib.tts.waveglow.denoiser import Denoiser
 from course_lib.tts.waveglow.model import WaveGlow, WNConv1d, waveglow_loss
+from course_lib.tts.waveglow.source_filter import build_waveglow
 
 # the course preset's flow (12 steps, groups of 8, early outputs) with a thin WN, for fast tests
 SMALL = WaveGlowConfig(upsample_kernel=256, wn_layers=2, wn_channels=8)
@@ -29,7 +30,8 @@ def perturbed(config, seed=0, scale=0.05):
 def test_paper_preset_has_nvidias_parameter_count_and_names():
     model = WaveGlow(WaveGlowConfig.paper())
     assert sum(p.numel() for p in model.parameters()) == 87_879_272
-    assert sum(p.numel() for p in WaveGlow(WaveGlowConfig.course()).parameters()) == 10_984_512
+    assert sum(p.numel() for p in WaveGlow(WaveGlowConfig.course(conditioning="upsampled")).parameters()) == 10_984_512
+    assert sum(p.numel() for p in build_waveglow(WaveGlowConfig.course()).parameters()) == 2_216_432
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert shapes["upsample.weight"] == (80, 80, 1024)
     assert shapes["WN.0.cond_layer.weight_v"] == (4096, 640, 1)
@@ -57,9 +59,22 @@ def test_config_validates_and_round_trips():
         WaveGlowConfig(n_flows=20)
     with pytest.raises(ValueError, match="unknown"):
         WaveGlowConfig.from_dict({"n_flowz": 3})
+    with pytest.raises(ValueError, match="max_silence"):
+        WaveGlowConfig(max_silence=1.5)
+    old = {k: v for k, v in cfg.to_dict().items() if k not in ("warmup_steps", "decay_steps", "max_silence")}
+    assert WaveGlowConfig.from_dict(old).max_silence == 1.0  # checkpoints from before the schedule fields load
 
 
-@pytest.mark.parametrize("config", [WaveGlowConfig.course(), SMALL, TINY])
+def test_course_preset_trains_per_flow_with_a_schedule_and_the_paper_preset_as_nvidia():
+    course, paper = WaveGlowConfig.course(), WaveGlowConfig.paper()
+    assert course.conditioning == "per_flow" and paper.conditioning == "upsampled"
+    assert (course.warmup_steps, course.decay_steps, course.max_silence) == (200, 8000, 0.1)
+    assert (paper.warmup_steps, paper.decay_steps, paper.max_silence) == (0, 0, 1.0)  # NVIDIA: constant, all kept
+    assert {k: v for k, v in WaveGlowConfig.course(conditioning="upsampled").to_dict().items()
+            if k != "conditioning"} == {k: v for k, v in course.to_dict().items() if k != "conditioning"}
+
+
+@pytest.mark.parametrize("config", [WaveGlowConfig.course(conditioning="upsampled"), SMALL, TINY])
 def test_receptive_field_equals_the_measured_gradient_footprint(config):
     """One coupling network's output at the middle position depends on exactly receptive_field samples."""
     torch.manual_seed(0)

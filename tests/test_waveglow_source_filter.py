@@ -41,16 +41,16 @@ def harmonic_wave(f0=120.0, seconds=1.0, n_harm=20, silence=0):
 
 
 def test_per_flow_course_preset_is_cheaper_and_has_no_upsampled_tensor():
-    shipped = WaveGlow(WaveGlowConfig.course())
-    model = build_waveglow(WaveGlowConfig.course_per_flow())
+    nvidia_layout = WaveGlow(WaveGlowConfig.course(conditioning="upsampled"))
+    model = build_waveglow(WaveGlowConfig.course())
     names = model.state_dict().keys()
     assert isinstance(model, SourceFilterWaveGlow) and not any(n.startswith("upsample") for n in names)
     assert not any("cond_layer" in n for n in names) and "cond.11.conv.weight_v" in names
     assert model.state_dict()["cond.0.conv.weight_v"].shape == (2 * 44 * 5, 80, 3)
-    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in shipped.parameters()) / 4
-    assert type(build_waveglow(WaveGlowConfig.course())) is WaveGlow      # NVIDIA's layout stays the plain class
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in nvidia_layout.parameters()) / 4
+    assert type(build_waveglow(nvidia_layout.config)) is WaveGlow  # NVIDIA's layout stays the plain class
     with pytest.raises(ValueError, match="build_waveglow"):
-        WaveGlow(WaveGlowConfig.course_per_flow())
+        WaveGlow(WaveGlowConfig.course())
 
 
 @pytest.mark.parametrize("config", [SMALL, WaveGlowConfig(**{**SMALL.to_dict(), "excitation": 0}),

@@ -79,6 +79,22 @@ def test_a_resumed_run_can_lower_the_learning_rate(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+def test_the_presets_schedule_and_silence_rule_apply_unless_flags_override_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
+    scheduled = WaveGlowConfig(**{**SMALL.to_dict(), "warmup_steps": 4, "decay_steps": 10, "max_silence": 0.05})
+    seen = []
+    monkeypatch.setattr(T, "SegmentSampler",
+                        lambda *a, **k: seen.append(k.get("max_silence")) or WD.SegmentSampler(*a, **k))
+    row = T.train(C(preset=scheduled, max_steps=2, n_eval_utts=1), tmp_path / "preset", progress=False)
+    assert row["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and seen[0] == 0.05   # the preset's
+    row = T.train(C(preset=scheduled, max_steps=2, n_eval_utts=1, warmup_steps=0, decay_steps=0, max_silence=1.0),
+                  tmp_path / "flags", progress=False)
+    assert row["lr"] == SMALL.learning_rate and seen[2] is None                            # the flags'
+    row = T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1), tmp_path / "paper-like", progress=False)
+    assert row["lr"] == SMALL.learning_rate and seen[4] is None              # NVIDIA's: constant, every segment
+
+
+@pytest.mark.slow
 def test_train_resumes_from_atomic_checkpoint_and_exports(tmp_path, monkeypatch):
     monkeypatch.setattr(T, "load_split", lambda split, limit=None, root=None: fake_waves(seed=len(split)))
     out = tmp_path / "run"

@@ -1,9 +1,10 @@
 """WaveGlow (Prenger, Valle & Catanzaro 2018): config, model, denoiser, training (chapter 14).
 
 ``WaveGlowConfig.paper()`` is NVIDIA's published model (87,879,272 parameters, NVIDIA's module
-names); ``WaveGlowConfig.course()`` is the CPU-sized preset of the shipped checkpoint;
-``WaveGlowConfig.course_per_flow()`` conditions each flow from frame-rate mels and can take a
-source excitation (``source_filter.py``, ``excitation.py``; build any config with ``build_waveglow``).
+names); ``WaveGlowConfig.course()`` is the CPU-sized preset of the shipped checkpoint: each flow
+conditioned from frame-rate mels, optionally with a source excitation (``source_filter.py``,
+``excitation.py``); ``course(conditioning="upsampled")`` is its size in NVIDIA's layout. Build any
+config with ``build_waveglow``.
 Train with ``python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60``.
 """
 

@@ -32,21 +32,28 @@ class WaveGlowConfig:
     conditioning: str = "upsampled"
     cond_frames: int = 3         # per_flow: mel frames one conditioning conv sees
     excitation: int = 0          # source-excitation signals per sample fed to every WN (0: none; 3: excitation.py)
-    # training (NVIDIA: sigma 1.0, lr 1e-4, segment 16000, batch 12 per GPU)
+    # training (NVIDIA: sigma 1.0, lr 1e-4 constant, segment 16000, batch 12 per GPU, every segment kept)
     sigma: float = 1.0           # std of the Gaussian prior in the training loss
     learning_rate: float = 1e-4
     segment_length: int = 16000
     batch_size: int = 12
+    warmup_steps: int = 0        # linear learning-rate warm-up, then ...
+    decay_steps: int = 0         # ... a cosine to a tenth of it at this step (0: constant)
+    max_silence: float = 1.0     # redraw training segments with a larger share of digital silence (1: keep all)
 
     def __post_init__(self) -> None:
         ints = {k: v for k, v in asdict(self).items() if k not in ("sigma", "learning_rate", "conditioning",
-                                                                   "excitation")}
+                                                                   "excitation", "max_silence", "warmup_steps",
+                                                                   "decay_steps")}
         for name, value in ints.items():
             checks.integer(value, f"WaveGlowConfig.{name}")
         if self.conditioning not in ("upsampled", "per_flow"):
             raise ValueError(f"conditioning must be 'upsampled' (NVIDIA's layout) or 'per_flow', "
                              f"got {self.conditioning!r}")
-        checks.integer(self.excitation, "WaveGlowConfig.excitation", 0)
+        for name in ("excitation", "warmup_steps", "decay_steps"):
+            checks.integer(getattr(self, name), f"WaveGlowConfig.{name}", 0)
+        checks.real(self.max_silence, "WaveGlowConfig.max_silence", 0.0, 1.0,
+                    hint="A share of samples; 1 keeps every segment.")
         if self.cond_frames % 2 == 0:
             raise ValueError(f"cond_frames must be odd (centred on the frame), got {self.cond_frames}")
         if self.n_group % 2:
@@ -94,19 +101,20 @@ class WaveGlowConfig:
         return cls()
 
     @classmethod
-    def course(cls) -> "WaveGlowConfig":
-        """CPU-sized: 12 flows with early outputs as in the paper; groups of 16, a thin WN, a shorter upsampler.
+    def course(cls, conditioning: str = "per_flow", excitation: int = 0) -> "WaveGlowConfig":
+        """CPU-sized: 12 flows with early outputs as in the paper; groups of 16, a thin WN, per-flow conditioning.
 
         Groups of 16 halve the positions the WN runs over, so its 5 dilated layers reach
         ±504 samples (:meth:`receptive_field`): more than one pitch period of the course voice,
-        which the coupling needs to place the next glottal pulse after the last one.
+        which the coupling needs to place the next glottal pulse after the last one. Each flow reads
+        the 80-channel mel through its own 3-frame conv (:mod:`~course_lib.tts.waveglow.source_filter`):
+        3.4x the training steps per second of NVIDIA's layout (``conditioning="upsampled"``: one
+        transposed conv to the sample rate + a 1x1 ``cond_layer`` per flow over 1,280 channels), which
+        chapter 14 builds first. Training: a 200-step warm-up, a cosine to a tenth by step 8,000, and
+        segments that are more than 10 % digital silence redrawn (docs/VOCODER_LAB.md).
+        ``excitation=3`` adds a source excitation to every WN (:mod:`~course_lib.tts.waveglow.excitation`).
+        Build with ``build_waveglow`` (``WaveGlow`` itself is NVIDIA's layout only).
         """
         return cls(upsample_kernel=512, n_group=16, n_early_size=4, wn_layers=5, wn_channels=44,
-                   learning_rate=5e-4, segment_length=8192, batch_size=4)
-
-    @classmethod
-    def course_per_flow(cls, excitation: int = 0) -> "WaveGlowConfig":
-        """:meth:`course` with each flow conditioned from the 80-channel frame-rate mel (no 1,280-channel
-        upsampled tensor) and, with ``excitation=3``, a source excitation into every WN
-        (:mod:`~course_lib.tts.waveglow.source_filter`); build it with ``build_waveglow``."""
-        return cls(**{**cls.course().to_dict(), "conditioning": "per_flow", "excitation": excitation})
+                   conditioning=conditioning, excitation=excitation, learning_rate=5e-4, segment_length=8192,
+                   batch_size=4, warmup_steps=200, decay_steps=8000, max_silence=0.1)

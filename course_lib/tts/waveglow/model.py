@@ -150,7 +150,8 @@ def _check_upsample(self, mel, n_samples) -> None:
 class WaveGlow(nn.Module):
     """WaveGlow (Prenger et al. 2018): ``forward`` maps audio to z, ``infer`` maps noise to audio.
 
-    ``WaveGlow()`` is the paper's model; the course preset is ``WaveGlow(WaveGlowConfig.course())``.
+    ``WaveGlow()`` is the paper's model; ``WaveGlow(WaveGlowConfig.course(conditioning="upsampled"))`` is that layout
+    at the course's size (the course preset itself conditions per flow: ``build_waveglow``).
     """
 
     def __init__(self, config: WaveGlowConfig | None = None):

@@ -5,7 +5,7 @@ and evaluation.
 
     python -m course_lib.tts.waveglow.train --out runs/waveglow --minutes 60        # resumes if possible
     python -m course_lib.tts.waveglow.train --out runs/wg-exc --preset course-excitation --minutes 60 \
-        --warmup-steps 200 --decay-steps 3000      # per-flow conditioning + pYIN excitation (docs/VOCODER_LAB.md)
+        --stft-weight 4                            # + pYIN excitation, hybrid objective (docs/VOCODER_LAB.md)
     python -m course_lib.tts.waveglow.train --out runs/waveglow --export assets/waveglow/waveglow_course.pt
     torchrun --nproc_per_node 2 -m course_lib.tts.waveglow.train --out runs/wg --max-steps 50
 
@@ -42,8 +42,8 @@ from course_lib.tts.waveglow.model import WaveGlow, waveglow_loss
 from course_lib.tts.waveglow.source_filter import build_waveglow
 
 PRESETS = {"course": WaveGlowConfig.course, "paper": WaveGlowConfig.paper,
-           "course-per-flow": WaveGlowConfig.course_per_flow,
-           "course-excitation": lambda: WaveGlowConfig.course_per_flow(excitation=3)}
+           "course-upsampled": partial(WaveGlowConfig.course, conditioning="upsampled"),
+           "course-excitation": partial(WaveGlowConfig.course, excitation=3)}
 
 
 def train_step(model: WaveGlow, optimizer: torch.optim.Optimizer, mel, audio, sigma: float,
@@ -75,9 +75,9 @@ class WaveGlowTrainConfig:
     threads: int = 1
     batch_size: int | None = None  # per process
     learning_rate: float | None = None  # Adam's step size from now on
-    warmup_steps: int = 0  # linear warm-up, then ...
-    decay_steps: int = 0  # ... a cosine to a tenth of the rate at this total step (0: constant)
-    max_silence: float | None = None  # redraw segments with more digital silence than this share
+    warmup_steps: int | None = None  # linear warm-up, then ...
+    decay_steps: int | None = None  # ... a cosine to a tenth of the rate at this total step (0: constant)
+    max_silence: float | None = None  # redraw segments with more digital silence than this share (1: keep all)
     # hybrid objective (WG-WaveNet, Hsu & Lee 2020): + stft_weight · MR-STFT distance between the audio and a
     # sample drawn through the inverse flow at z ~ N(0, stft_sigma²) (0: likelihood alone)
     stft_weight: float = 0.0
@@ -94,7 +94,8 @@ class WaveGlowTrainConfig:
     def __post_init__(self):
         if not isinstance(self.preset, WaveGlowConfig) and self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)} or a WaveGlowConfig, got {self.preset!r}")
-        for name in ("max_steps", "warmup_steps", "decay_steps", "seed", "eval_every", "checkpoint_every"):
+        for name in ("max_steps", "seed", "eval_every", "checkpoint_every") + tuple(
+                name for name in ("warmup_steps", "decay_steps") if getattr(self, name) is not None):
             checks.integer(getattr(self, name), name, 0)
         for name in ("threads", "n_eval_utts") + (("batch_size",) if self.batch_size is not None else ()):
             checks.integer(getattr(self, name), name, 1)
@@ -103,7 +104,7 @@ class WaveGlowTrainConfig:
         if self.learning_rate is not None:
             checks.real(self.learning_rate, "learning_rate", 0.0, low_open=True)
         if self.max_silence is not None:
-            checks.probability(self.max_silence, "max_silence")
+            checks.real(self.max_silence, "max_silence", 0.0, 1.0, hint="A share of samples; 1 keeps every segment.")
         checks.flag(self.bf16, "bf16")
         checks.flag(self.phase_lock, "phase_lock")
         if self.max_steps == 0 and self.minutes == 0:
@@ -247,9 +248,10 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate
     lr_at = None
-    if config.warmup_steps or config.decay_steps:
-        base_lr = config.learning_rate or cfg.learning_rate
-        lr_at = partial(warmup_cosine_lr, base_lr, warmup=config.warmup_steps, decay=config.decay_steps)
+    warmup, decay = (cfg_value if value is None else value for value, cfg_value in
+                     ((config.warmup_steps, cfg.warmup_steps), (config.decay_steps, cfg.decay_steps)))
+    if warmup or decay:
+        lr_at = partial(warmup_cosine_lr, config.learning_rate or cfg.learning_rate, warmup=warmup, decay=decay)
     commands.append(command or "train(...)")
 
     Sampler = SegmentSampler
@@ -257,8 +259,9 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         run.dir.mkdir(parents=True, exist_ok=True)
         Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt", phase_lock=config.phase_lock)
     waves = waves if waves is not None else load_split("train", root=corpus)
-    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=config.max_silence,
-                      gaussian_lsb=config.gaussian_lsb)
+    max_silence = cfg.max_silence if config.max_silence is None else config.max_silence
+    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length,
+                      max_silence=None if max_silence >= 1 else max_silence, gaussian_lsb=config.gaussian_lsb)
     val = None
     if env.is_main:  # only rank 0 evaluates
         val_waves = rank_share(val_waves if val_waves is not None else load_split("val", root=corpus), D.DistEnv(), 0)
@@ -307,8 +310,12 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.jsonl); resumed if present")
     p.add_argument("--preset", choices=sorted(PRESETS), default="course",
-                   help="course-per-flow: conditioning per flow from frame-rate mels; course-excitation: plus "
-                        "a pYIN source excitation (source_filter.py)")
+                   help="course: conditioning per flow from frame-rate mels (source_filter.py); course-upsampled: "
+                        "NVIDIA's layout at the course's size; course-excitation: per flow plus a pYIN source "
+                        "excitation; paper: NVIDIA's published WaveGlow")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a new run: change one WaveGlowConfig field of the preset, e.g. --set wn_channels=88 "
+                        "(repeatable; a resumed run keeps its saved config)")
     p.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget of this run (0 = none)")
     p.add_argument("--max-steps", type=int, default=0, help="total step budget (0 = none)")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -328,11 +335,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="per process (default: the preset's)")
     p.add_argument("--lr", type=float, default=None,
                    help="Adam learning rate from now on (default: the preset's, or what a resumed run used)")
-    p.add_argument("--warmup-steps", type=int, default=0, help="linear learning-rate warm-up over these steps")
-    p.add_argument("--decay-steps", type=int, default=0,
-                   help="cosine decay to a tenth of --lr (or the preset's) at this total step (0: none)")
+    p.add_argument("--warmup-steps", type=int, default=None,
+                   help="linear learning-rate warm-up over these steps (default: the preset's; course 200)")
+    p.add_argument("--decay-steps", type=int, default=None,
+                   help="cosine decay to a tenth of --lr at this total step (0: none; default: the preset's, "
+                        "course 8,000)")
     p.add_argument("--max-silence", type=float, default=None,
-                   help="redraw training segments with more than this share of digital silence (e.g. 0.5)")
+                   help="redraw training segments with more than this share of digital silence (1: keep all; "
+                        "default: the preset's, course 0.1)")
     p.add_argument("--stft-weight", type=float, default=d.stft_weight,
                    help="hybrid objective: add this times the MR-STFT distance of a sample drawn through the "
                         "inverse flow (docs/VOCODER_LAB.md; 0: likelihood alone)")
@@ -347,6 +357,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--export", default=None, metavar="PATH",
                    help="do not train: export out/checkpoint.pt (float16) to PATH and update MANIFEST.json")
     return p
+
+
+def _with_changes(config: WaveGlowConfig, changes: list[str]) -> WaveGlowConfig:
+    """``config`` with ``FIELD=VALUE`` changes (values in JSON: 88, 0.1, "per_flow")."""
+    fields = config.to_dict()
+    for change in changes:
+        name, sep, value = change.partition("=")
+        if not sep or name not in fields:
+            raise ValueError(f"--set needs FIELD=VALUE with a WaveGlowConfig field ({', '.join(fields)}), "
+                             f"got {change!r}")
+        try:
+            fields[name] = json.loads(value)
+        except json.JSONDecodeError:
+            fields[name] = value  # a bare word, e.g. --set conditioning=per_flow
+    return WaveGlowConfig.from_dict(fields)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -364,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     env = None
     try:
         config = WaveGlowTrainConfig(
-            preset=args.preset, max_steps=args.max_steps, minutes=args.minutes, seed=args.seed, threads=args.threads,
+            preset=_with_changes(PRESETS[args.preset](), args.set), max_steps=args.max_steps, minutes=args.minutes,
+            seed=args.seed, threads=args.threads,
             batch_size=args.batch_size, learning_rate=args.lr, warmup_steps=args.warmup_steps,
             decay_steps=args.decay_steps, max_silence=args.max_silence, bf16=args.bf16,
             stft_weight=args.stft_weight, stft_sigma=args.stft_sigma, phase_lock=args.phase_lock,
