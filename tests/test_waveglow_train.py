@@ -208,3 +208,14 @@ def test_a_new_run_can_start_from_exported_weights(tmp_path, monkeypatch):
     assert [row["step"] for row in manifest["history"]] == [2, 3]  # the session that trained no step logged nothing
     changed = load_checkpoint(tmp_path / "again" / "checkpoint.pt")["model"]
     assert not all(torch.equal(changed[k], exported[k].float()) for k in exported)
+
+
+def test_set_changes_one_field_of_the_preset_and_refuses_unknown_ones(capsys):
+    cfg = T._with_changes(WaveGlowConfig.course(), ["n_group=128", "n_early_every=2", "n_early_size=16",
+                                                    "conditioning=upsampled", "max_silence=1"])
+    assert (cfg.n_group, cfg.n_early_size, cfg.conditioning, cfg.max_silence) == (128, 16, "upsampled", 1.0)
+    assert cfg.wn_channels == WaveGlowConfig.course().wn_channels                  # the rest is the preset's
+    assert T.main(["--out", "unused", "--max-steps", "1", "--set", "n_groop=3"]) == 1
+    assert "--set needs FIELD=VALUE with a WaveGlowConfig field" in capsys.readouterr().err
+    assert T.main(["--out", "unused", "--max-steps", "1", "--set", "n_group=7"]) == 1
+    assert "n_group must be even" in capsys.readouterr().err
