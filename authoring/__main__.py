@@ -9,7 +9,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from authoring import drift, editions, notebooks, workspace
+from authoring import drift, notebooks, workspace
 from course_lib.settings import ROOT
 
 
@@ -37,12 +37,15 @@ def _built(folder: Path) -> list[Path] | None:
 
 
 def cmd_build(args) -> int:
+    from authoring import editions  # nbgrader and torch: a second or more, so only for the commands that need them
+
     built = editions.build(_sources(args.notebooks), Path(args.out))
     print(f"built {len(built['instructor'])} instructor and {len(built['student'])} student notebooks in {args.out}")
     return 0
 
 
 def cmd_check(args) -> int:
+    from authoring import editions
     from authoring.execute import CellExecutionError, execute
 
     failed = False
