@@ -89,9 +89,9 @@ def test_the_presets_schedule_and_silence_rule_apply_unless_flags_override_them(
     assert row["lr"] == pytest.approx(SMALL.learning_rate * 2 / 4) and seen[0] == 0.05   # the preset's
     row = T.train(C(preset=scheduled, max_steps=2, n_eval_utts=1, warmup_steps=0, decay_steps=0, max_silence=1.0),
                   tmp_path / "flags", progress=False)
-    assert row["lr"] == SMALL.learning_rate and seen[2] is None                            # the flags'
+    assert row["lr"] == SMALL.learning_rate and seen[2] == 1.0                             # the flags'
     row = T.train(C(preset=SMALL, max_steps=2, n_eval_utts=1), tmp_path / "paper-like", progress=False)
-    assert row["lr"] == SMALL.learning_rate and seen[4] is None              # NVIDIA's: constant, every segment
+    assert row["lr"] == SMALL.learning_rate and seen[4] == 1.0               # NVIDIA's: constant, every segment
 
 
 @pytest.mark.slow

@@ -24,7 +24,7 @@ class SegmentSampler:
     """Random (mel, audio) training segments cut at frame boundaries from whole utterances."""
 
     def __init__(self, waves: list[np.ndarray], segment_length: int, audio_config=None,
-                 max_silence: float | None = None, gaussian_lsb: float = 0.0):
+                 max_silence: float = 1.0, gaussian_lsb: float = 0.0):
         from course_lib.audio import AudioConfig, mel_spectrogram
 
         self.audio_config = audio_config or AudioConfig()
@@ -38,8 +38,8 @@ class SegmentSampler:
         self.mels = [mel_spectrogram(w, self.audio_config) for w in self.waves]  # each [n_mels, frames]
         lengths = np.array([len(w) for w in self.waves], dtype=np.float64)
         self.weights = lengths / lengths.sum()  # longer utterances are sampled more often
-        # redraw a segment whose share of digital silence (|x| < 2 LSB) exceeds this (None: keep all)
-        self.max_silence = None if max_silence is None else checks.probability(max_silence, "max_silence")
+        # redraw a segment whose share of digital silence (|x| < 2 LSB) exceeds this (1: keep all)
+        self.max_silence = checks.real(max_silence, "max_silence", 0.0, 1.0)
         self.picks: list[tuple[int, int]] = []  # (utterance, start frame) of the last batch
         # dequantisation: 0 = uniform ±½ LSB; > 0 = Gaussian with this standard deviation in LSB
         self.gaussian_lsb = checks.real(gaussian_lsb, "gaussian_lsb", 0.0)
@@ -60,7 +60,7 @@ class SegmentSampler:
             last = max(0, self.mels[index].shape[1] - self.n_frames)
             pick = int(index), int(rng.integers(0, last + 1))
             mel, audio = self.segment(*pick)
-            for _ in range(20 if self.max_silence is not None else 0):
+            for _ in range(20 if self.max_silence < 1 else 0):
                 if float((audio.abs() < 2 * LSB).float().mean()) <= self.max_silence:
                     break
                 index = int(rng.choice(len(self.waves), p=self.weights))

@@ -161,7 +161,7 @@ class PitchedSegmentSampler(SegmentSampler):
     clock predicts the waveform itself (at synthesis any phase will do: the ear cannot hear it).
     """
 
-    def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float | None = None,
+    def __init__(self, waves, segment_length: int, audio_config=None, max_silence: float = 1.0,
                  f0_cache=None, phase_lock: bool = False, gaussian_lsb: float = 0.0):
         super().__init__(waves, segment_length, audio_config, max_silence, gaussian_lsb)
         self.f0 = cached_pitch_tracks(self.waves, f0_cache, self.audio_config)

@@ -94,9 +94,9 @@ class WaveGlowTrainConfig:
     def __post_init__(self):
         if not isinstance(self.preset, WaveGlowConfig) and self.preset not in PRESETS:
             raise ValueError(f"preset must be one of {sorted(PRESETS)} or a WaveGlowConfig, got {self.preset!r}")
-        for name in ("max_steps", "seed", "eval_every", "checkpoint_every") + tuple(
-                name for name in ("warmup_steps", "decay_steps") if getattr(self, name) is not None):
-            checks.integer(getattr(self, name), name, 0)
+        for name in ("max_steps", "seed", "eval_every", "checkpoint_every", "warmup_steps", "decay_steps"):
+            if getattr(self, name) is not None:  # None: the preset's
+                checks.integer(getattr(self, name), name, 0)
         for name in ("threads", "n_eval_utts") + (("batch_size",) if self.batch_size is not None else ()):
             checks.integer(getattr(self, name), name, 1)
         for name in ("minutes", "eval_minutes", "save_minutes", "stft_weight", "stft_sigma", "gaussian_lsb"):
@@ -248,8 +248,8 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate
     lr_at = None
-    warmup, decay = (cfg_value if value is None else value for value, cfg_value in
-                     ((config.warmup_steps, cfg.warmup_steps), (config.decay_steps, cfg.decay_steps)))
+    warmup = cfg.warmup_steps if config.warmup_steps is None else config.warmup_steps
+    decay = cfg.decay_steps if config.decay_steps is None else config.decay_steps
     if warmup or decay:
         lr_at = partial(warmup_cosine_lr, config.learning_rate or cfg.learning_rate, warmup=warmup, decay=decay)
     commands.append(command or "train(...)")
@@ -260,8 +260,8 @@ def train(config: WaveGlowTrainConfig, out, *, waves: list | None = None, val_wa
         Sampler = partial(PitchedSegmentSampler, f0_cache=run.dir / "f0_cache.pt", phase_lock=config.phase_lock)
     waves = waves if waves is not None else load_split("train", root=corpus)
     max_silence = cfg.max_silence if config.max_silence is None else config.max_silence
-    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length,
-                      max_silence=None if max_silence >= 1 else max_silence, gaussian_lsb=config.gaussian_lsb)
+    sampler = Sampler(rank_share(waves, env, config.seed), cfg.segment_length, max_silence=max_silence,
+                      gaussian_lsb=config.gaussian_lsb)
     val = None
     if env.is_main:  # only rank 0 evaluates
         val_waves = rank_share(val_waves if val_waves is not None else load_split("val", root=corpus), D.DistEnv(), 0)
