@@ -122,7 +122,7 @@ def test_train_config_checks_and_schedule():
     with pytest.raises(TypeError, match="normalize_mels"):
         TrainConfig(normalize_mels="yes")
     c = TrainConfig(decay_start=100, decay_rate=0.5, decay_steps=100, min_learning_rate=1e-4)
-    assert c.learning_rate_at(50) == 1e-3 and c.learning_rate_at(200) == pytest.approx(5e-4)
+    assert c.learning_rate_at(50) == 3e-3 and c.learning_rate_at(200) == pytest.approx(1.5e-3)
     assert c.learning_rate_at(10_000) == 1e-4
 
 
@@ -185,7 +185,7 @@ def test_resume_with_another_config_names_the_fields(tmp_path):
     other = config(learning_rate=5e-4, model_overrides={**TINY, "prenet_dim": 32})
     with pytest.raises(ValueError, match=r"prenet_dim: checkpoint 16 vs requested 32"):
         train(other, tmp_path, fake_data(), progress=False)
-    with pytest.raises(ValueError, match=r"learning_rate: checkpoint 0.001 vs requested 0.0005"):
+    with pytest.raises(ValueError, match=r"learning_rate: checkpoint 0.003 vs requested 0.0005"):
         train(config(learning_rate=5e-4), tmp_path, fake_data(), progress=False)
     with pytest.raises(ValueError, match=r"n_frames_per_step: checkpoint 2 vs requested 3"):
         load_model(tmp_path / "checkpoint.pt", Tacotron2Config(**{**TINY, "n_frames_per_step": 3}))
