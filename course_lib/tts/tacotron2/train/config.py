@@ -30,10 +30,10 @@ class TrainConfig:
     preset: str = "course"
     model_overrides: dict = field(default_factory=dict)  # e.g. {"n_frames_per_step": 2}
     batch_size: int = 16
-    learning_rate: float = 3e-3  # Shen et al.: 1e-3; three times that aligns ~20 % sooner here (docs/ALIGNMENT_LAB.md)
+    learning_rate: float = 3e-3  # Shen et al.: 1e-3; 3e-3 aligns sooner on the course budget (docs/ALIGNMENT_LAB.md)
     weight_decay: float = 1e-6  # Adam's L2 term, as NVIDIA
     grad_clip: float = 1.0
-    # exponential decay (Shen et al. 2018: 1e-3 → 1e-5 from 50k steps; here halved every 3000 steps from step 3000)
+    # exponential decay (Shen et al. 2018: 1e-3 → 1e-5 from 50k steps)
     decay_start: int = 3000
     decay_rate: float = 0.5  # multiply the learning rate by this ...
     decay_steps: int = 3000  # ... every this many steps after decay_start
