@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from course_lib.nn.attention import AdditiveAttention, LocationSensitiveAttention, dot_product_attention, masked_softmax
+from course_lib.nn.attention import (
+    AdditiveAttention,
+    LocationLayer,
+    LocationSensitiveAttention,
+    dot_product_attention,
+    masked_softmax,
+)
 from course_lib.nn.rnn import padding_mask
 
 B, T, D = 3, 7, 5
@@ -88,6 +94,22 @@ def test_location_sensitive_attention_uses_the_previous_alignment(memory):
     names = {n for n, _ in att.named_parameters()}
     assert names == {"query_layer.linear_layer.weight", "memory_layer.linear_layer.weight", "v.linear_layer.weight",
                      "location_layer.location_conv.conv.weight", "location_layer.location_dense.linear_layer.weight"}
+
+
+@pytest.mark.parametrize("time", [1, 7, 40])  # shorter and longer than the kernel
+def test_location_layer_is_its_convolution_then_its_projection(time):
+    """The one-product form gives the numbers and gradients of conv → dense, as the paper writes it."""
+    torch.manual_seed(4)
+    layer = LocationLayer(n_filters=6, kernel_size=31, attention_dim=8)
+    weights = torch.rand(B, 2, time)
+    fast = layer(weights)
+    slow = layer.location_dense(layer.location_conv(weights).transpose(1, 2))
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-4)
+    params = list(layer.parameters())
+    g_fast = torch.autograd.grad(fast.pow(2).sum(), params)
+    g_slow = torch.autograd.grad(slow.pow(2).sum(), params)
+    for a, b in zip(g_fast, g_slow):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_attention_gradients_do_not_reach_padding(memory):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_lib.checks import checked_by
@@ -113,8 +114,17 @@ class LocationLayer(nn.Module):
         self.location_dense = LinearNorm(n_filters, attention_dim, bias=False, w_init_gain="tanh")
 
     def forward(self, attention_weights_cat: torch.Tensor) -> torch.Tensor:
-        """``[batch, in_channels, time]`` → ``[batch, time, attention_dim]``."""
-        return self.location_dense(self.location_conv(attention_weights_cat).transpose(1, 2))
+        """``[batch, in_channels, time]`` → ``[batch, time, attention_dim]``: ``location_dense(location_conv(α))``.
+
+        Both maps are linear, so they run as one: each window of ``α`` (``unfold``) times the composed
+        weight ``V·F``. The same numbers, in one matrix product instead of a convolution per decoder
+        step, which is slow on a CPU (``docs/ALIGNMENT_LAB.md``, session 10).
+        """
+        conv, dense = self.location_conv.conv, self.location_dense.linear_layer
+        k, pad = conv.kernel_size[0], conv.padding[0]
+        windows = F.pad(attention_weights_cat, (pad, pad)).unfold(2, k, 1)  # [batch, in_channels, time, k]
+        composed = torch.einsum("af,fck->cka", dense.weight, conv.weight)  # [in_channels, k, attention_dim]
+        return windows.transpose(1, 2).flatten(2) @ composed.flatten(0, 1)
 
 
 class LocationSensitiveAttention(nn.Module):

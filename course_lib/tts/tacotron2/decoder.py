@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.nn.attention import LocationSensitiveAttention
-from course_lib.nn.layers import LinearNorm
+from course_lib.nn.layers import LinearNorm, dropout
 from course_lib.nn.rnn import lstm_update, padding_mask
 
 from .config import Tacotron2Config
@@ -81,11 +81,11 @@ class Decoder(nn.Module):
         s = state
         att_h, att_c = self.attention_rnn(torch.cat([prenet_out, s.attention_context], -1),
                                           (s.attention_hidden, s.attention_cell))
-        att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
+        att_h = dropout(att_h, self.p_attention_dropout, self.training)
         weights_cat = torch.stack([s.attention_weights, s.attention_weights_cum], dim=1)  # [batch, 2, time]
         context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask)
         dec_h, dec_c = self.decoder_rnn(torch.cat([att_h, context], -1), (s.decoder_hidden, s.decoder_cell))
-        dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
+        dec_h = dropout(dec_h, self.p_decoder_dropout, self.training)
         out_in = torch.cat([dec_h, context], dim=1)  # [batch, decoder_rnn_dim + encoder_dim]
         state = DecoderState(att_h, att_c, dec_h, dec_c, weights, s.attention_weights_cum + weights, context)
         return self.linear_projection(out_in), self.gate_layer(out_in), weights, state
@@ -140,12 +140,12 @@ class Decoder(nn.Module):
         hiddens, contexts, alignments = [], [], []
         for gates in pre_gates:
             att_h, att_c = lstm_update(gates + att_tape(torch.cat([context, att_h], 1)), att_c)
-            att_h = F.dropout(att_h, self.p_attention_dropout, self.training)
+            att_h = dropout(att_h, self.p_attention_dropout, self.training)
             context, w_prev = self.attention_layer(att_h, memory, processed_memory,
                                                    torch.stack([w_prev, w_cum], dim=1), mask)
             w_cum = w_cum + w_prev
             dec_h, dec_c = lstm_update(dec_tape(torch.cat([att_h, context, dec_h], 1)) + dec_bias, dec_c)
-            dec_h = F.dropout(dec_h, self.p_decoder_dropout, self.training)
+            dec_h = dropout(dec_h, self.p_decoder_dropout, self.training)
             hiddens.append(dec_h), contexts.append(context), alignments.append(w_prev)
         out_in = torch.cat([torch.stack(hiddens, 1), torch.stack(contexts, 1)], dim=2)  # [B, T_dec, D + E]
         return self.linear_projection(out_in), self.gate_layer(out_in), torch.stack(alignments, 1)

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.layers import LinearNorm
+from course_lib.nn.layers import LinearNorm, dropout
 
 __all__ = ["Prenet", "WeightGradTape"]
 
@@ -30,7 +30,7 @@ class Prenet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [..., in_dim] -> [..., sizes[-1]]
         for linear in self.layers:
-            x = F.dropout(F.relu(linear(x)), p=self.dropout, training=True)
+            x = dropout(F.relu(linear(x)), self.dropout)
         return x
 
 

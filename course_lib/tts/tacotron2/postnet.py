@@ -5,10 +5,9 @@ Shen et al. 2018, sec. 2.2."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.layers import ConvNorm
+from course_lib.nn.layers import ConvNorm, dropout
 
 from .config import Tacotron2Config
 
@@ -34,5 +33,5 @@ class Postnet(nn.Module):
         for i, conv in enumerate(self.convolutions):
             x = x if valid is None else x * valid
             x = conv(x) if i == len(self.convolutions) - 1 else torch.tanh(conv(x))
-            x = F.dropout(x, self.dropout, self.training)
+            x = dropout(x, self.dropout, self.training)
         return x
