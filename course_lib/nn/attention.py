@@ -117,8 +117,8 @@ class LocationLayer(nn.Module):
         """``[batch, in_channels, time]`` → ``[batch, time, attention_dim]``: ``location_dense(location_conv(α))``.
 
         Both maps are linear, so they run as one: each window of ``α`` (``unfold``) times the composed
-        weight ``V·F``. The same numbers, in one matrix product instead of a convolution per decoder
-        step, which is slow on a CPU (``docs/ALIGNMENT_LAB.md``, session 10).
+        weight ``V·F``. The same numbers, in one matrix product instead of a small convolution per
+        decoder step: cheaper when training on a CPU (``docs/ALIGNMENT_LAB.md``, session 10).
         """
         conv, dense = self.location_conv.conv, self.location_dense.linear_layer
         k, pad = conv.kernel_size[0], conv.padding[0]

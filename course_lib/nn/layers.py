@@ -45,8 +45,9 @@ def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
     survivors by ``1/(1−p)``, so the expected value is unchanged; the identity when not ``training``.
 
     The same distribution as ``F.dropout``, with the mask drawn by ``torch.rand``: on a CPU that is
-    about three times faster than ``F.dropout``'s Bernoulli sampling, which Tacotron 2 calls hundreds
-    of times per training step (``docs/ALIGNMENT_LAB.md``, session 10).
+    about three times faster than ``F.dropout``'s Bernoulli sampling on a training batch's
+    activations (a little slower on the tiny tensors of batch-1 synthesis); Tacotron 2 calls it
+    hundreds of times per training step (``docs/ALIGNMENT_LAB.md``, session 10).
     """
     if not training or p == 0.0:
         return x
