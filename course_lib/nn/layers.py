@@ -1,4 +1,4 @@
-"""Linear and convolution layers with Xavier-uniform initialisation (Glorot & Bengio 2010).
+"""Linear and convolution layers with Xavier-uniform initialisation (Glorot & Bengio 2010), and dropout.
 
 ``LinearNorm`` and ``ConvNorm`` are NVIDIA/tacotron2's names (their ``linear_layer`` and ``conv``
 submodules name the published state dict's keys); the attention of chapter 09 and every Tacotron 2
