@@ -5,9 +5,11 @@ import torch
 
 from course_lib.nn.attention import (
     AdditiveAttention,
+    ForwardAttention,
     LocationLayer,
     LocationSensitiveAttention,
     dot_product_attention,
+    forward_attention_weights,
     masked_softmax,
 )
 from course_lib.nn.rnn import padding_mask
@@ -110,6 +112,62 @@ def test_location_layer_is_its_convolution_then_its_projection(time):
     g_slow = torch.autograd.grad(slow.pow(2).sum(), params)
     for a, b in zip(g_fast, g_slow):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def _forward_product_form(energies, previous):
+    """Zhang et al. (2018), Algorithm 1, as the paper writes it: multiply, then renormalise."""
+    y = torch.softmax(energies, dim=1)
+    moved = torch.cat([torch.zeros_like(previous[:, :1]), previous[:, :-1]], dim=1)  # α_{t−1}(n−1)
+    alpha = (previous + moved) * y
+    return alpha / alpha.sum(1, keepdim=True)
+
+
+def test_forward_attention_weights_are_the_papers_recursion():
+    torch.manual_seed(5)
+    energies = torch.randn(B, T).masked_fill(padding_mask(LENGTHS, T), float("-inf"))
+    previous = torch.softmax(torch.randn(B, T).masked_fill(padding_mask(LENGTHS, T), float("-inf")), dim=1)
+    weights = forward_attention_weights(energies, previous)
+    torch.testing.assert_close(weights, _forward_product_form(energies, previous))
+    _check_weights(weights, padding_mask(LENGTHS, T))
+
+
+def test_forward_attention_stays_or_moves_on_by_one():
+    """From one character, the only reachable ones are it and the next, whatever the energies say."""
+    energies = torch.zeros(1, 6)
+    energies[0, 5] = 30.0  # the softmax alone would jump to the last character
+    previous = torch.zeros(1, 6)
+    previous[0, 2] = 1.0
+    weights = forward_attention_weights(energies, previous)
+    assert float(weights[0, 2:4].sum()) == pytest.approx(1.0, abs=1e-6)
+    assert float(weights[0, 5]) == 0.0 and float(weights[0, :2].sum()) == 0.0  # never further, never back
+
+
+def test_forward_attention_survives_where_the_product_form_underflows():
+    """Both factors tiny where they overlap: the paper's form gives 0/0, the log form a distribution."""
+    energies = torch.tensor([[0.0, 0.0, 0.0, 0.0, 120.0]])  # y ≈ e^-120 off the last character
+    previous = torch.tensor([[1.0, 0.0, 0.0, 0.0, 0.0]])
+    assert torch.isnan(_forward_product_form(energies, previous)).all()
+    weights = forward_attention_weights(energies.requires_grad_(True), previous)
+    torch.testing.assert_close(weights, torch.tensor([[0.5, 0.5, 0.0, 0.0, 0.0]]))
+    weights[0, 1].backward()
+    assert torch.isfinite(energies.grad).all()
+
+
+def test_forward_attention_shares_the_location_layers_names(memory):
+    """Same parameters as LocationSensitiveAttention: NVIDIA-named weights load into either."""
+    torch.manual_seed(3)
+    args = dict(query_dim=6, memory_dim=D, attention_dim=8, n_filters=4, kernel_size=3)
+    plain, forward = LocationSensitiveAttention(**args), ForwardAttention(**args)
+    forward.load_state_dict(plain.state_dict())
+    mask = padding_mask(LENGTHS, T)
+    previous = torch.zeros(B, 2, T)
+    previous[:, 0, 0] = 1.0
+    query = torch.randn(B, 6)
+    _, w_plain = plain(query, memory, plain.memory_layer(memory), previous, mask)
+    _, w_forward = forward(query, memory, forward.memory_layer(memory), previous, mask)
+    torch.testing.assert_close(w_forward, forward_attention_weights(
+        plain.energies(query, plain.memory_layer(memory), previous).masked_fill(mask, float("-inf")), previous[:, 0]))
+    assert float(w_forward[:, 2:].sum().detach()) == 0.0 and float(w_plain[:, 2:].sum().detach()) > 0.1
 
 
 def test_attention_gradients_do_not_reach_padding(memory):

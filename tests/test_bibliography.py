@@ -33,7 +33,7 @@ REQUIRED = {
     "vandenoord2016wavenet", "dinh2015nice", "dinh2017density", "kingma2018glow",
     "rezende2015variational", "prenger2019waveglow", "ren2019fastspeech", "kim2020glowtts",
     "rabiner1989tutorial", "zen2009statistical", "ito2017lj", "espeakng2024", "rix2001perceptual",
-    "taal2011algorithm", "kubichek1993mel", "krueger2017zoneout",
+    "taal2011algorithm", "kubichek1993mel", "krueger2017zoneout", "zhang2018forward",
 }
 # arXiv ids of the papers whose id the course quotes in the text.
 ARXIV = {

@@ -64,7 +64,8 @@ def test_paper_state_dict_keys_and_shapes_match_nvidia():
 
 def test_course_preset_is_small_and_uses_a_reduction_factor():
     config = Tacotron2Config.course()
-    assert config.n_frames_per_step == 3
+    assert config.n_frames_per_step == 3 and config.forward_attention
+    assert not Tacotron2Config.paper().forward_attention
     assert 1_500_000 < count_parameters(Tacotron2(config)) < 2_500_000
 
 
@@ -99,9 +100,10 @@ def test_forward_shapes_and_masks():
     assert (out.alignments[2, :, 3:] == 0).all(), "padded characters get no attention"
 
 
-def test_fast_teacher_forcing_equals_the_readable_step():
+@pytest.mark.parametrize("forward_attention", [False, True])
+def test_fast_teacher_forcing_equals_the_readable_step(forward_attention):
     """The tape-based fast path computes exactly what Decoder.decode computes, gradients included."""
-    model = Tacotron2(tiny())
+    model = Tacotron2(tiny(forward_attention=forward_attention))
     text, text_lengths, mels, mel_lengths = batch()
     results = []
     for fast in (True, False):
@@ -119,14 +121,26 @@ def test_fast_teacher_forcing_equals_the_readable_step():
         torch.testing.assert_close(g1[name], g2[name], atol=1e-5, rtol=1e-3, msg=name)
 
 
-def test_padding_does_not_change_an_item():
-    model = Tacotron2(tiny(p_prenet_dropout=0.0)).eval()
+@pytest.mark.parametrize("forward_attention", [False, True])
+def test_padding_does_not_change_an_item(forward_attention):
+    model = Tacotron2(tiny(p_prenet_dropout=0.0, forward_attention=forward_attention)).eval()
     text, text_lengths, mels, mel_lengths = batch()
     with torch.no_grad():
         full = model(text, text_lengths, mels, mel_lengths)
         alone = model(text[1:2, :6], text_lengths[1:2], mels[1:2, :, :10], mel_lengths[1:2])
     torch.testing.assert_close(full.mel_postnet[1:2, :, :9], alone.mel_postnet[:, :, :9], atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(full.alignments[1, :5, :6], alone.alignments[0], atol=1e-5, rtol=1e-4)
+
+
+def test_forward_attention_moves_at_most_one_character_per_step():
+    """It starts on the first character (α_0), so after decoder step i nothing past character i + 1 is attended."""
+    model = Tacotron2(tiny(forward_attention=True))
+    text, text_lengths, mels, mel_lengths = batch()
+    alignments = model(text, text_lengths, mels, mel_lengths).alignments  # [3, 8 steps, 9 characters]
+    past = torch.arange(9)[None, :] > torch.arange(8)[:, None] + 1
+    assert (alignments[:, past] == 0).all() and (alignments[0, :, :2].sum(-1) > 0).all()
+    with pytest.raises(TypeError, match="forward_attention must be True or False"):
+        Tacotron2Config(forward_attention=1)
 
 
 def test_forward_rejects_frames_not_divisible_by_r():

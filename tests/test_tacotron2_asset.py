@@ -55,3 +55,26 @@ def test_manifests_hold_the_scores_beside_the_baseline():
     assert "aligned_within" not in manifest()["train_config"]
     no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())
     assert no_guide["aligned_at"] is None and not any(s["aligned"] for s in no_guide["alignment"]["snapshots"])
+
+
+def test_the_metric_docstring_quotes_the_manifests():
+    """The table in ``course_lib.tts.metrics.alignment``'s docstring copies the manifests' scores; it must
+    say what they say (rounded as printed), so retraining the model cannot leave it stale."""
+    import re
+
+    from course_lib.tts.metrics import alignment
+
+    m = manifest()["alignment"]
+    no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())["alignment"]["snapshots"][-1]
+    rows = {"shipped course model (assets/tacotron2)": m["teacher_forced"],
+            "the same, free running (time-stretched truth)": m["free_running"],
+            "constant-speed line": m["references"]["constant_speed"],
+            "untrained model": m["references"]["untrained"],
+            f"no guided attention, {no_guide['step']} steps (sentence 0)": no_guide}
+    for label, scores in rows.items():
+        found = re.search(rf"^\s+{re.escape(label)}\s+(\S+)\s+(\S+)\s+(\S+)\s*$", alignment.__doc__, re.M)
+        assert found, f"the docstring has no row {label!r}"
+        for printed, key in zip(found.groups(), ("timing_correlation", "error_ratio", "within")):
+            digits = len(printed.partition(".")[2])
+            assert float(printed.replace("−", "-")) == round(scores[key], digits), \
+                f"{label}: the docstring says {key} = {printed}, the manifest {scores[key]}; rewrite the docstring"

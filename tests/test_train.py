@@ -21,7 +21,7 @@ from course_lib.tts.tacotron2.train import (
     tacotron2_loss,
     train,
 )
-from course_lib.tts.tacotron2.train.__main__ import parse_args
+from course_lib.tts.tacotron2.train.__main__ import model_overrides, parse_args
 from course_lib.tts.tacotron2.train.losses import stop_targets
 
 TINY = dict(symbols_embedding_dim=16, encoder_embedding_dim=16, prenet_dim=16, attention_rnn_dim=24,
@@ -129,6 +129,11 @@ def test_train_config_checks_and_schedule():
 def test_cli_arguments():
     args = parse_args(["--preset", "course", "--out", "runs/x", "--minutes", "10", "--frames-per-step", "2"])
     assert args.out == "runs/x" and args.minutes == 10 and args.frames_per_step == 2
+    assert model_overrides(args) == {"n_frames_per_step": 2}  # the attention stays the preset's
+    args = parse_args(["--out", "runs/x", "--attention", "location"])
+    assert model_overrides(args) == {"forward_attention": False}
+    assert TrainConfig(model_overrides=model_overrides(args)).model_config() == Tacotron2Config.course(
+        forward_attention=False)
 
 
 # ----------------------------------------------------------------------------------- the loop
@@ -201,7 +206,7 @@ def test_export_and_load(tmp_path):
     assert manifest["step"] == 6 and manifest["dtype"] == "float16"
     assert (tmp_path / "asset" / "metrics.jsonl").read_text() == (tmp_path / "run" / "metrics.jsonl").read_text()
     assert manifest["files"]["metrics.jsonl"] == sha256_file(tmp_path / "asset" / "metrics.jsonl")
-    model, normalizer, payload = load_model(path, Tacotron2Config(**TINY))
+    model, normalizer, payload = load_model(path, Tacotron2Config.course(**TINY))  # what config() trains
     assert not model.training and next(model.parameters()).dtype == torch.float32
     assert normalizer.mean.shape == (8,) and len(payload["snapshots"]["steps"]) == 2
     with pytest.warns(RuntimeWarning, match="max_decoder_steps"):

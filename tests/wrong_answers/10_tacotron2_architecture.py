@@ -40,6 +40,42 @@ keep_h, keep_c = torch.rand_like(h) < self.p, torch.rand_like(c) < self.p
 return torch.where(keep_h, h, h_new), torch.where(keep_c, c, c_new)
 """,
     },
+    "forward_step": {
+        "no renormalisation": """
+arriving = F.pad(previous[:, :-1], (1, 0))
+return (previous + arriving) * y
+""",
+        "renormalises before multiplying by y": """
+arriving = F.pad(previous[:, :-1], (1, 0))
+reach = previous + arriving
+return reach / reach.sum(dim=1, keepdim=True) * y
+""",
+        "arrives from the next character (a step back)": """
+arriving = F.pad(previous[:, 1:], (0, 1))
+alpha = (previous + arriving) * y
+return alpha / alpha.sum(dim=1, keepdim=True)
+""",
+        "torch.roll wraps the last character round to the first": """
+arriving = torch.roll(previous, 1, dims=1)
+alpha = (previous + arriving) * y
+return alpha / alpha.sum(dim=1, keepdim=True)
+""",
+        "never stays (must move every step)": """
+alpha = F.pad(previous[:, :-1], (1, 0)) * y
+return alpha / alpha.sum(dim=1, keepdim=True)
+""",
+        "never moves on": """
+alpha = previous * y
+return alpha / alpha.sum(dim=1, keepdim=True)
+""",
+        "adds y instead of multiplying": """
+alpha = previous + F.pad(previous[:, :-1], (1, 0)) + y
+return alpha / alpha.sum(dim=1, keepdim=True)
+""",
+        "plain attention: ignores the previous step": """
+return y
+""",
+    },
     "decoder_lstm_params": {
         "one bias vector per cell": """
 def cell(inp, hid):

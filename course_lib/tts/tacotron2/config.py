@@ -39,6 +39,8 @@ class Tacotron2Config:
     attention_dim: int = 128
     attention_location_n_filters: int = 32
     attention_location_kernel_size: int = 31
+    # forward attention (Zhang et al. 2018): stay or move on by one character per step; not in the paper
+    forward_attention: bool = False
     # postnet: 5 × (conv 5×1, batch norm, tanh except the last, dropout)
     postnet_embedding_dim: int = 512
     postnet_kernel_size: int = 5
@@ -52,6 +54,8 @@ class Tacotron2Config:
             name, value = f"Tacotron2Config.{f.name}", getattr(self, f.name)
             if f.name.startswith("p_"):
                 checks.probability(value, name)  # a dropout probability
+            elif f.type == "bool":
+                checks.flag(value, name)
             elif f.type == "int":
                 checks.integer(value, name)
             else:
@@ -77,10 +81,12 @@ class Tacotron2Config:
 
     @classmethod
     def course(cls, **overrides) -> "Tacotron2Config":
-        """A ~2 M-parameter Tacotron 2 that aligns on 2 CPU cores in minutes (r = 3 frames per step)."""
+        """A ~2 M-parameter Tacotron 2 that aligns on 2 CPU cores in minutes (r = 3 frames per step,
+        forward attention)."""
         small = dict(symbols_embedding_dim=128, encoder_embedding_dim=128, prenet_dim=128,
                      attention_rnn_dim=256, decoder_rnn_dim=256, attention_dim=128,
-                     postnet_embedding_dim=128, n_frames_per_step=3, max_decoder_steps=400)
+                     postnet_embedding_dim=128, n_frames_per_step=3, max_decoder_steps=400,
+                     forward_attention=True)
         small.update(overrides)
         return cls(**small)
 

@@ -5,7 +5,8 @@ One decoder step, with ``r`` = frames per step (the reduction factor of Wang et 
 
 1. ``p = prenet(previous r frames)`` (dropout 0.5, also at inference);
 2. ``h_att = LSTM_att([p, context_prev])``;
-3. ``α = attention(h_att, memory, [α_prev, Σα])``, ``context = Σ_j α_j memory_j``;
+3. ``α = attention(h_att, memory, [α_prev, Σα])``, ``context = Σ_j α_j memory_j`` (location-sensitive,
+   or forward attention in the course preset);
 4. ``h_dec = LSTM_dec([h_att, context])``;
 5. ``mel = W [h_dec, context] + b`` (r frames), ``stop logit = w [h_dec, context] + b``.
 
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.nn.attention import LocationSensitiveAttention
+from course_lib.nn.attention import ForwardAttention, LocationSensitiveAttention
 from course_lib.nn.layers import LinearNorm, dropout
 from course_lib.nn.rnn import lstm_update, padding_mask
 
@@ -55,7 +56,8 @@ class Decoder(nn.Module):
         self.p_attention_dropout, self.p_decoder_dropout = c.p_attention_dropout, c.p_decoder_dropout
         self.prenet = Prenet(c.n_mel_channels * c.n_frames_per_step, [c.prenet_dim, c.prenet_dim], c.p_prenet_dropout)
         self.attention_rnn = nn.LSTMCell(c.prenet_dim + c.encoder_embedding_dim, c.attention_rnn_dim)
-        self.attention_layer = LocationSensitiveAttention(
+        attention = ForwardAttention if c.forward_attention else LocationSensitiveAttention
+        self.attention_layer = attention(
             c.attention_rnn_dim, c.encoder_embedding_dim, c.attention_dim,
             c.attention_location_n_filters, c.attention_location_kernel_size)
         self.decoder_rnn = nn.LSTMCell(c.attention_rnn_dim + c.encoder_embedding_dim, c.decoder_rnn_dim)
@@ -65,13 +67,17 @@ class Decoder(nn.Module):
 
     # ---------------------------------------------------------------- one step, readable
     def initial_state(self, memory: torch.Tensor) -> DecoderState:
-        """All zeros: no attention yet, zero context, zero LSTM states."""
+        """All zeros: no attention yet, zero context, zero LSTM states. Forward attention starts on
+        the first character instead (its ``α_0``, Zhang et al. 2018)."""
         batch, time, _ = memory.shape
         zeros = memory.new_zeros
+        weights = zeros(batch, time)
+        if isinstance(self.attention_layer, ForwardAttention):
+            weights[:, 0] = 1.0
         return DecoderState(
             zeros(batch, self.attention_rnn.hidden_size), zeros(batch, self.attention_rnn.hidden_size),
             zeros(batch, self.decoder_rnn.hidden_size), zeros(batch, self.decoder_rnn.hidden_size),
-            zeros(batch, time), zeros(batch, time), zeros(batch, memory.shape[2]))
+            weights, zeros(batch, time), zeros(batch, memory.shape[2]))
 
     def decode(self, prenet_out, state: DecoderState, memory, processed_memory, mask):
         """One step after the prenet: attention LSTM → attention → decoder LSTM → mel and stop projections.

@@ -27,6 +27,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--frames-per-step", type=int, default=None, help="reduction factor r (default: the preset's)")
+    p.add_argument("--attention", choices=["forward", "location"], default=None,
+                   help="forward (Zhang et al. 2018) or the paper's location-sensitive (default: the preset's)")
     p.add_argument("--decay-start", type=int, default=d.decay_start, help="step where exponential lr decay begins")
     p.add_argument("--decay-rate", type=float, default=d.decay_rate, help="lr factor per --decay-steps after that")
     p.add_argument("--decay-steps", type=int, default=d.decay_steps)
@@ -52,9 +54,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def model_overrides(args) -> dict:
+    """The model fields set on the command line; a flag left out keeps the preset's value."""
+    overrides = {} if args.frames_per_step is None else {"n_frames_per_step": args.frames_per_step}
+    if args.attention is not None:
+        overrides["forward_attention"] = args.attention == "forward"
+    return overrides
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    overrides = {} if args.frames_per_step is None else {"n_frames_per_step": args.frames_per_step}
+    overrides = model_overrides(args)
     from course_lib.training import TrainingDiverged
     from course_lib.training import distributed as D
 
