@@ -1,9 +1,11 @@
 """The shipped course Tacotron 2 (assets/tacotron2): intact, small, loadable, and really aligned."""
 
 import json
+import re
 
 from course_lib import settings
 from course_lib.checkpoint import sha256_file
+from course_lib.tts.metrics import alignment
 from course_lib.tts.metrics.alignment import is_aligned
 from course_lib.tts.tacotron2 import Tacotron2Config
 from course_lib.tts.tacotron2.train import evaluate, load_course_data, load_model
@@ -11,8 +13,8 @@ from course_lib.tts.tacotron2.train import evaluate, load_course_data, load_mode
 ASSET = settings.ASSETS / "tacotron2"
 
 
-def manifest() -> dict:
-    return json.loads((ASSET / "MANIFEST.json").read_text())
+def manifest(folder=ASSET) -> dict:
+    return json.loads((folder / "MANIFEST.json").read_text())
 
 
 def test_manifest_matches_the_files():
@@ -21,7 +23,7 @@ def test_manifest_matches_the_files():
     for name, digest in m["files"].items():
         assert sha256_file(ASSET / name) == digest, f"{name} changed since it was exported; re-export it"
     assert (ASSET / m["file"]).stat().st_size <= 10 * 2**20, "the shipped model must stay under 10 MB"
-    no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())
+    no_guide = manifest(ASSET / "no_guide")
     assert "--guided-attention 0" in no_guide["command"]
     for name, digest in no_guide["files"].items():
         assert sha256_file(ASSET / "no_guide" / name) == digest
@@ -53,19 +55,15 @@ def test_manifests_hold_the_scores_beside_the_baseline():
     for name in ("constant_speed", "paused_line", "random", "shuffled_line", "untrained"):
         assert not is_aligned(ref[name]), f"the {name} reference must not count as aligned"
     assert "aligned_within" not in manifest()["train_config"]
-    no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())
+    no_guide = manifest(ASSET / "no_guide")
     assert no_guide["aligned_at"] is None and not any(s["aligned"] for s in no_guide["alignment"]["snapshots"])
 
 
 def test_the_metric_docstring_quotes_the_manifests():
     """The table in ``course_lib.tts.metrics.alignment``'s docstring copies the manifests' scores; it must
     say what they say (rounded as printed), so retraining the model cannot leave it stale."""
-    import re
-
-    from course_lib.tts.metrics import alignment
-
     m = manifest()["alignment"]
-    no_guide = json.loads((ASSET / "no_guide" / "MANIFEST.json").read_text())["alignment"]["snapshots"][-1]
+    no_guide = manifest(ASSET / "no_guide")["alignment"]["snapshots"][-1]
     rows = {"shipped course model (assets/tacotron2)": m["teacher_forced"],
             "the same, free running (time-stretched truth)": m["free_running"],
             "constant-speed line": m["references"]["constant_speed"],
